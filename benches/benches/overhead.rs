@@ -1,0 +1,2 @@
+//! Benchmarks; see the package README.
+fn main() {}

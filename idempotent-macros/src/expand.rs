@@ -1,0 +1,225 @@
+//! Emits the wrapped handler: the signature as written but for the return type, and a body
+//! that gathers the key parts and fingerprint inputs and makes one runtime call.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, ItemFn};
+
+use crate::args::Args;
+use crate::crate_path::runtime_path;
+use crate::errors::{with_item, Errors};
+use crate::input::{Handler, Output};
+use crate::validate::{self, Plan};
+
+/// The attribute's entry point: parse, validate, expand.
+pub(crate) fn idempotent(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn: ItemFn = match syn::parse2(item.clone()) {
+        Ok(item_fn) => item_fn,
+        Err(err) => {
+            let message = format!("#[idempotent] goes on a fn with a body (free fn, method or trait-impl method): {err}");
+            return with_item(syn::Error::new(err.span(), message), item);
+        }
+    };
+    let mut errors = Errors::default();
+    let args = Args::parse(args, &mut errors);
+    let handler = Handler::analyse(item_fn, &mut errors);
+    let plan = validate::plan(&args, &handler, &mut errors);
+    match (errors.finish(), plan) {
+        (Ok(()), Some(plan)) => Expansion::new(&args, &handler).emit(&plan),
+        (Err(err), _) => with_item(err, item),
+        (Ok(()), None) => item,
+    }
+}
+
+/// Names and paths shared by the pieces of one expansion.
+struct Expansion<'a> {
+    args: &'a Args,
+    handler: &'a Handler,
+    krate: TokenStream,
+    private: TokenStream,
+    store: Ident,
+    request: Ident,
+    fingerprinter: Ident,
+}
+
+impl<'a> Expansion<'a> {
+    fn new(args: &'a Args, handler: &'a Handler) -> Self {
+        let krate = runtime_path(args.krate.as_ref().map(|set| &set.value));
+        let local = |name| format_ident!("__idempotent_{}", name, span = Span::mixed_site());
+        Self {
+            args,
+            handler,
+            private: quote!(#krate::__private),
+            krate,
+            store: local("store"),
+            request: local("request"),
+            fingerprinter: local("fingerprint"),
+        }
+    }
+
+    fn emit(&self, plan: &Plan<'_>) -> TokenStream {
+        let ItemFn {
+            attrs, vis, sig, ..
+        } = &self.handler.item;
+        let mut sig = sig.clone();
+        let error = self.error_type();
+        let ok = self.handler.output.ok();
+        let (alias, returned_error) = match &plan.alias {
+            Some(alias) => {
+                let doc = format!(
+                    "The error `{}` returns: `IdempotencyError` over the handler's own error.",
+                    self.handler.ident()
+                );
+                (
+                    quote!(#[doc = #doc] #vis type #alias = #error;),
+                    quote!(#alias),
+                )
+            }
+            None => (TokenStream::new(), error),
+        };
+        sig.output = syn::parse_quote!(-> ::core::result::Result<#ok, #returned_error>);
+        let (store, request, call) = (self.store_init(), self.request_init(plan), self.call());
+        quote! {
+            #alias
+            #(#attrs)*
+            #vis #sig {
+                #store
+                #request
+                #call
+            }
+        }
+    }
+
+    /// `IdempotencyError<E>` for the handler's error type `E`.
+    fn error_type(&self) -> TokenStream {
+        let (krate, private) = (&self.krate, &self.private);
+        match &self.handler.output {
+            Output::Plain(_) => quote!(#krate::IdempotencyError),
+            Output::Fallible { err: Some(err), .. } => quote!(#krate::IdempotencyError<#err>),
+            Output::Fallible { spelled, .. } => {
+                quote!(#krate::IdempotencyError<<#spelled as #private::HandlerResult>::Err>)
+            }
+        }
+    }
+
+    fn store_init(&self) -> TokenStream {
+        let (private, store) = (&self.private, &self.store);
+        match &self.args.store {
+            Some(expr) => {
+                let expr = &expr.value;
+                quote_spanned!(expr.span()=> let #store = ::core::clone::Clone::clone(&(#expr));)
+            }
+            None => quote!(let #store = #private::default_store();),
+        }
+    }
+
+    fn request_init(&self, plan: &Plan<'_>) -> TokenStream {
+        let (private, request, fp) = (&self.private, &self.request, &self.fingerprinter);
+        let operation = self.operation();
+        let options = self.options();
+        let token = {
+            let (ident, ty) = (&plan.token.ident, &plan.token.ty);
+            let helper = if plan.token_is_option {
+                quote!(token_opt)
+            } else {
+                quote!(token)
+            };
+            quote_spanned!(ty.span()=> #private::#helper(&#ident))
+        };
+        let scope = match plan.scope {
+            Some(param) => {
+                let (ident, ty) = (&param.ident, &param.ty);
+                quote_spanned!(ty.span()=> ::core::option::Option::Some(&#private::Scope::of(&#ident)))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let params = plan.fingerprinted.iter().map(|param| {
+            let (ident, ty) = (&param.ident, &param.ty);
+            let name = ident.to_string().trim_start_matches("r#").to_owned();
+            quote_spanned!(ty.span()=> #fp.param(#name, &#ident);)
+        });
+        quote! {
+            let #request = #private::Request::new(#operation, #options, #scope, #token, |#fp: &mut #private::Fingerprinter| {
+                #(#params)*
+            });
+        }
+    }
+
+    fn operation(&self) -> TokenStream {
+        let private = &self.private;
+        if let Some(name) = &self.args.name {
+            let name = &name.value;
+            return quote!(#private::Operation::Named(#name));
+        }
+        let function = self
+            .handler
+            .ident()
+            .to_string()
+            .trim_start_matches("r#")
+            .to_owned();
+        let self_ty = if self.handler.has_receiver || self.args.in_impl.is_some() {
+            quote!(::core::option::Option::Some(#private::type_name::<Self>()))
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        quote!(#private::Operation::Path { module: ::core::module_path!(), self_ty: #self_ty, function: #function })
+    }
+
+    fn options(&self) -> TokenStream {
+        let private = &self.private;
+        let millis = |set: &Option<crate::args::Set<std::time::Duration>>, default: u64| {
+            set.as_ref().map_or(default, |set| {
+                u64::try_from(set.value.as_millis()).unwrap_or(u64::MAX)
+            })
+        };
+        let ttl = millis(&self.args.ttl, 24 * 3_600_000);
+        let lease = millis(&self.args.lease, 60_000);
+        let concurrent = match &self.args.wait {
+            Some(set) if set.value => quote!(Wait),
+            _ => quote!(Reject),
+        };
+        quote!({
+            const OPTIONS: #private::Options = #private::Options {
+                ttl: #private::Duration::from_millis(#ttl),
+                lease: #private::Duration::from_millis(#lease),
+                concurrent: #private::Concurrent::#concurrent,
+            };
+            &OPTIONS
+        })
+    }
+
+    fn call(&self) -> TokenStream {
+        let (private, store, request) = (&self.private, &self.store, &self.request);
+        let block = &self.handler.item.block;
+        let ok = self.handler.output.ok();
+        let output_check =
+            quote_spanned!(self.handler.output.span()=> #private::output_is_serde::<#ok>(););
+        let cache = self.args.cache_errors.is_some();
+        let store_arg = match &self.args.store {
+            Some(expr) => quote_spanned!(expr.value.span()=> &#store),
+            None => quote!(&#store),
+        };
+        let call = match (self.handler.is_async(), &self.handler.output, cache) {
+            (false, Output::Plain(ty), _) => {
+                quote!(#private::run_sync(#store_arg, #request, #private::plain(move || -> #ty #block)))
+            }
+            (false, Output::Fallible { spelled, .. }, false) => {
+                quote!(#private::run_sync(#store_arg, #request, move || -> #spelled #block))
+            }
+            (false, Output::Fallible { spelled, .. }, true) => {
+                quote!(#private::run_sync_cache_errors(#store_arg, #request, move || -> #spelled #block))
+            }
+            (true, Output::Plain(ty), _) => {
+                quote!(#private::run_async(#store_arg, #request, #private::plain_async(#private::returning::<#ty, _>(async move #block))).await)
+            }
+            (true, Output::Fallible { spelled, .. }, false) => {
+                quote!(#private::run_async(#store_arg, #request, #private::returning::<#spelled, _>(async move #block)).await)
+            }
+            (true, Output::Fallible { spelled, .. }, true) => {
+                quote!(#private::run_async_cache_errors(#store_arg, #request, #private::returning::<#spelled, _>(async move #block)).await)
+            }
+        };
+        quote!(#output_check #call)
+    }
+}

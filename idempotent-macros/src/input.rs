@@ -1,0 +1,225 @@
+//! The analysed handler: its parameters, receiver and the shape of its return type.
+
+use proc_macro2::Span;
+use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
+
+use crate::errors::Errors;
+
+/// A named parameter of the handler.
+pub(crate) struct Param {
+    pub(crate) ident: Ident,
+    pub(crate) ty: Type,
+}
+
+/// What the handler returns, which decides what the wrapped handler returns.
+#[expect(clippy::large_enum_variant, reason = "one value per expansion")]
+pub(crate) enum Output {
+    /// A plain `T` (or nothing, `()`): the handler cannot fail.
+    Plain(Type),
+    /// A type spelled `Result<..>` or `path::Result<..>`.
+    Fallible {
+        /// The return type exactly as written.
+        spelled: Type,
+        /// Its first type argument, the success type.
+        ok: Type,
+        /// Its second type argument if written; else the error is read through a trait.
+        err: Option<Type>,
+    },
+}
+
+/// The handler, as the attribute sees it.
+pub(crate) struct Handler {
+    pub(crate) item: ItemFn,
+    pub(crate) params: Vec<Param>,
+    pub(crate) has_receiver: bool,
+    pub(crate) output: Output,
+}
+
+impl Handler {
+    /// Analyses `item`, recording parameters it cannot name.
+    pub(crate) fn analyse(item: ItemFn, errors: &mut Errors) -> Self {
+        let mut params = Vec::new();
+        let mut has_receiver = false;
+        for input in &item.sig.inputs {
+            match input {
+                FnArg::Receiver(_) => has_receiver = true,
+                FnArg::Typed(typed) => match &*typed.pat {
+                    Pat::Ident(pat) if pat.subpat.is_none() => params.push(Param {
+                        ident: pat.ident.clone(),
+                        ty: (*typed.ty).clone(),
+                    }),
+                    other => errors.spanned(
+                        other,
+                        "#[idempotent] needs a plain name for every parameter, to fingerprint it under that name; bind the pattern inside the body",
+                    ),
+                },
+            }
+        }
+        let output = Output::of(&item.sig.output);
+        Self {
+            item,
+            params,
+            has_receiver,
+            output,
+        }
+    }
+
+    /// The parameter named `name`, if any.
+    pub(crate) fn param(&self, name: &str) -> Option<&Param> {
+        self.params.iter().find(|param| param.ident == name)
+    }
+
+    /// The fn's name.
+    pub(crate) fn ident(&self) -> &Ident {
+        &self.item.sig.ident
+    }
+
+    /// Whether the handler is `async`.
+    pub(crate) fn is_async(&self) -> bool {
+        self.item.sig.asyncness.is_some()
+    }
+}
+
+impl Output {
+    fn of(output: &ReturnType) -> Self {
+        let ty = match output {
+            ReturnType::Default => return Output::Plain(syn::parse_quote!(())),
+            ReturnType::Type(_, ty) => &**ty,
+        };
+        let Type::Path(path) = ty else {
+            return Output::Plain(ty.clone());
+        };
+        let Some(last) = path.path.segments.last() else {
+            return Output::Plain(ty.clone());
+        };
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            return Output::Plain(ty.clone());
+        };
+        let types: Vec<&Type> = args
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(ty) => Some(ty),
+                _ => None,
+            })
+            .collect();
+        match (last.ident == "Result", types.as_slice()) {
+            (true, [ok]) => Output::Fallible {
+                spelled: ty.clone(),
+                ok: (*ok).clone(),
+                err: None,
+            },
+            (true, [ok, err]) => Output::Fallible {
+                spelled: ty.clone(),
+                ok: (*ok).clone(),
+                err: Some((*err).clone()),
+            },
+            _ => Output::Plain(ty.clone()),
+        }
+    }
+
+    /// The success type.
+    pub(crate) fn ok(&self) -> &Type {
+        match self {
+            Output::Plain(ty) | Output::Fallible { ok: ty, .. } => ty,
+        }
+    }
+
+    /// Where to point errors about the output.
+    pub(crate) fn span(&self) -> Span {
+        syn::spanned::Spanned::span(self.ok())
+    }
+}
+
+/// Whether a type is spelled `Option<..>` (or `path::Option<..>`).
+pub(crate) fn is_option(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|last| {
+        last.ident == "Option" && matches!(last.arguments, PathArguments::AngleBracketed(_))
+    }))
+}
+
+/// Whether a type mentions `impl Trait` anywhere.
+pub(crate) fn mentions_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn output(item: ItemFn) -> Output {
+        Handler::analyse(item, &mut Errors::default()).output
+    }
+
+    #[test]
+    fn result_spellings_are_fallible() {
+        assert!(matches!(
+            output(parse_quote!(
+                fn f() -> Result<u8, E> {}
+            )),
+            Output::Fallible { err: Some(_), .. }
+        ));
+        assert!(matches!(
+            output(parse_quote!(
+                fn f() -> io::Result<u8> {}
+            )),
+            Output::Fallible { err: None, .. }
+        ));
+        assert!(matches!(
+            output(parse_quote!(
+                fn f() -> ::core::result::Result<u8, E> {}
+            )),
+            Output::Fallible { .. }
+        ));
+    }
+
+    #[test]
+    fn other_types_are_plain() {
+        assert!(matches!(
+            output(parse_quote!(
+                fn f() {}
+            )),
+            Output::Plain(_)
+        ));
+        assert!(matches!(
+            output(parse_quote!(
+                fn f() -> Option<u8> {}
+            )),
+            Output::Plain(_)
+        ));
+        assert!(matches!(
+            output(parse_quote!(
+                fn f() -> fmt::Result {}
+            )),
+            Output::Plain(_)
+        ));
+        assert!(matches!(
+            output(parse_quote!(
+                fn f() -> MyResult<u8, E> {}
+            )),
+            Output::Plain(_)
+        ));
+    }
+
+    #[test]
+    fn options_are_recognised_by_spelling() {
+        assert!(is_option(&parse_quote!(Option<String>)));
+        assert!(is_option(&parse_quote!(std::option::Option<&str>)));
+        assert!(!is_option(&parse_quote!(String)));
+    }
+
+    #[test]
+    fn impl_trait_is_found_when_nested() {
+        assert!(mentions_impl_trait(&parse_quote!(Vec<impl Serialize>)));
+        assert!(!mentions_impl_trait(&parse_quote!(Vec<u8>)));
+    }
+}

@@ -1,0 +1,54 @@
+//! The `#[idempotent]` attribute. Depend on `idempotent-runtime`, which re-exports it and holds
+//! everything the expansion calls; this crate only parses, validates and expands.
+//!
+//! The pipeline is one file a stage: [`args`] (typed options), [`input`] (the analysed fn),
+//! [`validate`] (checks, resolved into a plan) and [`expand`] (the generated code).
+
+mod args;
+mod crate_path;
+mod duration;
+mod errors;
+mod expand;
+mod input;
+mod validate;
+
+use proc_macro::TokenStream;
+
+/// Makes a handler idempotent: a retry with the same client token and parameters replays the
+/// first result; the same token with other parameters fails with
+/// `IdempotentParameterMismatch`; concurrent copies never both run.
+///
+/// ```ignore
+/// use idempotent_runtime::idempotent;
+///
+/// #[idempotent(token = "client_token")]
+/// fn create_route_table(vpc_id: String, client_token: Option<String>) -> Result<RouteTable, Ec2Error> {
+///     /* runs at most once per token */
+/// }
+/// // becomes
+/// // pub type CreateRouteTableError = idempotent_runtime::IdempotencyError<Ec2Error>;
+/// // fn create_route_table(..) -> Result<RouteTable, CreateRouteTableError>
+/// ```
+///
+/// Options (all but `token` optional):
+///
+/// | option | meaning | default |
+/// |---|---|---|
+/// | `token = "param"` | the parameter holding the token: `AsRef<str>` or an `Option` of one (`None` runs without idempotency) | required |
+/// | `store = <expr>` | the store, evaluated and cloned once per call (`self.store`, `&*STORE`) | the process-wide `MemoryStore` |
+/// | `name = "Op"` | the operation name tokens are scoped to | module path, `Self` type and fn name |
+/// | `scope = "param"` | a parameter whose value namespaces tokens (account, tenant) | none |
+/// | `skip(a, b)` | parameters left out of the fingerprint | none |
+/// | `ttl = "24h"` | how long a completed result is replayed | `24h` |
+/// | `lease = "30s"` | how long a running request blocks others before a retry may take over | `60s` |
+/// | `concurrent = "wait"` | a duplicate waits for the first run instead of failing with `RequestInProgress` | `"reject"` |
+/// | `cache_errors` | also record and replay `Err` results (the error must be serde) | off |
+/// | `error = "Name"` | the name of the error alias emitted beside a free fn | `{FnName}Error` |
+/// | `in_impl` | an associated fn without `self` inside an `impl` (no alias is emitted) | off |
+/// | `crate = "path"` | where `idempotent-runtime` is | found from `Cargo.toml` |
+///
+/// Durations are written `"500ms"`, `"30s"`, `"5m"`, `"24h"`, `"7d"`.
+#[proc_macro_attribute]
+pub fn idempotent(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::idempotent(args.into(), item.into()).into()
+}

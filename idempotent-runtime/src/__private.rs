@@ -1,0 +1,119 @@
+//! What the `#[idempotent]` expansion calls. Not a public API: names here may change in any
+//! release. Generated code reaches it as `::idempotent_runtime::__private`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::OnceLock;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use crate::{Concurrent, Fingerprinter, Operation, Options, Request, Scope};
+pub use core::any::type_name;
+pub use core::time::Duration;
+
+use crate::codec::{OkAndErr, OkOnly};
+use crate::engine::{drive_async, drive_sync};
+use crate::{AsyncStore, IdempotencyError, MemoryStore, Outcome, Store};
+
+/// The process-wide store used when `store = ...` is not given.
+pub fn default_store() -> &'static MemoryStore {
+    static DEFAULT: OnceLock<MemoryStore> = OnceLock::new();
+    DEFAULT.get_or_init(MemoryStore::new)
+}
+
+/// A token parameter that is a string-like value.
+pub fn token<T: ?Sized + AsRef<str>>(token: &T) -> Option<&str> {
+    Some(token.as_ref())
+}
+
+/// A token parameter that is an `Option` of a string-like value.
+pub fn token_opt<T: AsRef<str>>(token: &Option<T>) -> Option<&str> {
+    token.as_ref().map(AsRef::as_ref)
+}
+
+/// Reads the error type of a return type spelled `Result<..>`, through its real type.
+pub trait HandlerResult {
+    /// The handler's error type.
+    type Err;
+}
+
+impl<T, E> HandlerResult for Result<T, E> {
+    type Err = E;
+}
+
+/// Checks, on the user's own output type, that it can be stored and replayed.
+pub fn output_is_serde<T: Serialize + DeserializeOwned>() {}
+
+/// Wraps a handler returning a plain `T`.
+pub fn plain<T>(body: impl FnOnce() -> T) -> impl FnOnce() -> Result<T, Infallible> {
+    move || Ok(body())
+}
+
+/// Wraps an async handler returning a plain `T`.
+pub async fn plain_async<T>(body: impl Future<Output = T>) -> Result<T, Infallible> {
+    Ok(body.await)
+}
+
+/// Sync handler, `Err` not cached.
+pub fn run_sync<S, T, E>(
+    store: &S,
+    request: Request,
+    body: impl FnOnce() -> Result<T, E>,
+) -> Result<T, IdempotencyError<E>>
+where
+    S: Store + ?Sized,
+    T: Serialize + DeserializeOwned,
+{
+    drive_sync::<S, T, E, OkOnly, _>(store, request, body).map(Outcome::into_inner)
+}
+
+/// Sync handler with `cache_errors`.
+pub fn run_sync_cache_errors<S, T, E>(
+    store: &S,
+    request: Request,
+    body: impl FnOnce() -> Result<T, E>,
+) -> Result<T, IdempotencyError<E>>
+where
+    S: Store + ?Sized,
+    T: Serialize + DeserializeOwned,
+    E: Serialize + DeserializeOwned,
+{
+    drive_sync::<S, T, E, OkAndErr, _>(store, request, body).map(Outcome::into_inner)
+}
+
+/// Async handler, `Err` not cached.
+pub async fn run_async<S, T, E>(
+    store: &S,
+    request: Request,
+    body: impl Future<Output = Result<T, E>>,
+) -> Result<T, IdempotencyError<E>>
+where
+    S: AsyncStore + ?Sized,
+    T: Serialize + DeserializeOwned,
+{
+    drive_async::<S, T, E, OkOnly, _>(store, request, body)
+        .await
+        .map(Outcome::into_inner)
+}
+
+/// Async handler with `cache_errors`.
+pub async fn run_async_cache_errors<S, T, E>(
+    store: &S,
+    request: Request,
+    body: impl Future<Output = Result<T, E>>,
+) -> Result<T, IdempotencyError<E>>
+where
+    S: AsyncStore + ?Sized,
+    T: Serialize + DeserializeOwned,
+    E: Serialize + DeserializeOwned,
+{
+    drive_async::<S, T, E, OkAndErr, _>(store, request, body)
+        .await
+        .map(Outcome::into_inner)
+}
+
+/// Pins an async body's output type, so `?` and `return` in it infer like in the original fn.
+pub fn returning<R, F: Future<Output = R>>(body: F) -> F {
+    body
+}

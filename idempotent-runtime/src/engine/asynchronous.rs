@@ -1,0 +1,84 @@
+//! The engine's driver for async handlers over an [`AsyncStore`].
+
+use std::future::Future;
+
+use super::{
+    decide, fresh, record_of, report_finish, start, store_failed, wait_deadline, Record, Start,
+    Step,
+};
+use crate::codec::Codec;
+use crate::store::{AsyncStore, Fence};
+use crate::{IdempotencyError, Key, Outcome, Request};
+
+/// Runs `body` at most once per key, replaying or rejecting duplicates.
+pub(crate) async fn drive_async<S, T, E, C, F>(
+    store: &S,
+    request: Request,
+    body: F,
+) -> Result<Outcome<T>, IdempotencyError<E>>
+where
+    S: AsyncStore + ?Sized,
+    C: Codec<T, E>,
+    F: Future<Output = Result<T, E>>,
+{
+    let (key, fingerprint, options) = match start(request) {
+        Start::Keyed(key, fingerprint, options) => (key, fingerprint, options),
+        Start::Unkeyed => return fresh(body.await),
+        Start::Fail(err) => return Err(err),
+    };
+    let deadline = wait_deadline(options);
+    loop {
+        let begin = store
+            .begin(&key, &fingerprint, options.lease)
+            .await
+            .map_err(|err| store_failed(&key, err))?;
+        match decide::<T, E, C>(&key, &fingerprint, begin, deadline) {
+            Step::Run(fence) => {
+                return run_owned::<S, T, E, C, F>(store, &key, fence, options.ttl, body).await
+            }
+            Step::Return(answer) => return answer,
+            Step::Wait { owner, timeout } => store
+                .wait(&key, owner, timeout)
+                .await
+                .map_err(|err| store_failed(&key, err))?,
+        }
+    }
+}
+
+async fn run_owned<S, T, E, C, F>(
+    store: &S,
+    key: &Key,
+    fence: Fence,
+    ttl: std::time::Duration,
+    body: F,
+) -> Result<Outcome<T>, IdempotencyError<E>>
+where
+    S: AsyncStore + ?Sized,
+    C: Codec<T, E>,
+    F: Future<Output = Result<T, E>>,
+{
+    let guard = ReleaseOnDrop { store, key, fence };
+    let result = body.await;
+    std::mem::forget(guard);
+    let record = record_of::<T, E, C>(key, &result);
+    let finish = match &record {
+        Record::Complete(bytes) => store.complete(key, fence, bytes, ttl).await,
+        Record::Release => store.release(key, fence).await,
+    };
+    report_finish(key, &record, finish);
+    fresh(result)
+}
+
+/// Releases the record if the handler panics or its future is dropped (cancelled).
+struct ReleaseOnDrop<'a, S: AsyncStore + ?Sized> {
+    store: &'a S,
+    key: &'a Key,
+    fence: Fence,
+}
+
+impl<S: AsyncStore + ?Sized> Drop for ReleaseOnDrop<'_, S> {
+    fn drop(&mut self) {
+        self.store.release_detached(self.key.clone(), self.fence);
+        crate::events::released(self.key);
+    }
+}

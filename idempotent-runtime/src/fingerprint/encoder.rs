@@ -1,0 +1,375 @@
+//! The canonical encoding of one value: a serde `Serializer` writing version 1 of the format
+//! described in the [parent module](super).
+//!
+//! Every value starts with a tag byte and is self-delimiting, so the concatenation of encoded
+//! values is unambiguous. Maps are written with their entries sorted by encoded bytes, which
+//! makes a `HashMap` hash the same whatever its iteration order, and like a `BTreeMap`.
+
+use std::fmt;
+
+use serde::ser::{self, Serialize};
+use smallvec::SmallVec;
+
+/// Bytes staged on the stack; a large request spills to the heap.
+pub(crate) type Staging = SmallVec<[u8; 384]>;
+
+pub(super) const UNIT: u8 = 0x00;
+pub(super) const FALSE: u8 = 0x01;
+pub(super) const TRUE: u8 = 0x02;
+pub(super) const UINT: u8 = 0x03;
+pub(super) const NEG_INT: u8 = 0x04;
+pub(super) const FLOAT: u8 = 0x05;
+pub(super) const STR: u8 = 0x06;
+pub(super) const BYTES: u8 = 0x07;
+pub(super) const NONE: u8 = 0x08;
+pub(super) const SOME: u8 = 0x09;
+pub(super) const SEQ: u8 = 0x0a;
+pub(super) const END: u8 = 0x0b;
+pub(super) const MAP: u8 = 0x0c;
+pub(super) const STRUCT: u8 = 0x0d;
+pub(super) const VARIANT: u8 = 0x0e;
+
+/// A parameter's `Serialize` impl failed.
+#[derive(Debug)]
+pub(crate) struct EncodeError(pub(crate) String);
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+impl ser::Error for EncodeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Self(msg.to_string())
+    }
+}
+
+/// Writes canonical encodings into a staging buffer.
+pub(crate) struct Encoder<'a> {
+    out: &'a mut Staging,
+}
+
+impl<'a> Encoder<'a> {
+    pub(crate) fn new(out: &'a mut Staging) -> Self {
+        Self { out }
+    }
+
+    fn tag(&mut self, tag: u8) {
+        self.out.push(tag);
+    }
+
+    fn varint(&mut self, mut value: u128) {
+        loop {
+            let low = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                self.out.push(low);
+                return;
+            }
+            self.out.push(low | 0x80);
+        }
+    }
+
+    pub(crate) fn str(&mut self, text: &str) {
+        self.tagged_bytes(STR, text.as_bytes());
+    }
+
+    fn tagged_bytes(&mut self, tag: u8, bytes: &[u8]) {
+        self.tag(tag);
+        self.varint(bytes.len() as u128);
+        self.out.extend_from_slice(bytes);
+    }
+
+    fn int(&mut self, value: i128) {
+        if value < 0 {
+            self.tag(NEG_INT);
+            // !value maps -1 to 0, -2 to 1, ...: no value is written twice.
+            self.varint(!value as u128);
+        } else {
+            self.tag(UINT);
+            self.varint(value as u128);
+        }
+    }
+
+    fn float(&mut self, value: f64) {
+        let canonical = if value.is_nan() {
+            f64::NAN
+        } else if value == 0.0 {
+            0.0
+        } else {
+            value
+        };
+        self.tag(FLOAT);
+        self.out
+            .extend_from_slice(&canonical.to_bits().to_le_bytes());
+    }
+
+    fn variant(&mut self, variant: &str) {
+        self.tag(VARIANT);
+        self.str(variant);
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, EncodeError>;
+
+impl<'a, 'b> ser::Serializer for &'b mut Encoder<'a> {
+    type Ok = ();
+    type Error = EncodeError;
+    type SerializeSeq = Self;
+    type SerializeTuple = Self;
+    type SerializeTupleStruct = Self;
+    type SerializeTupleVariant = Self;
+    type SerializeMap = MapEncoder<'b, 'a>;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = Self;
+
+    fn serialize_bool(self, v: bool) -> Result {
+        self.tag(if v { TRUE } else { FALSE });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result {
+        self.serialize_i128(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result {
+        self.serialize_i128(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result {
+        self.serialize_i128(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result {
+        self.serialize_i128(v.into())
+    }
+    fn serialize_i128(self, v: i128) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result {
+        self.serialize_u128(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result {
+        self.serialize_u128(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result {
+        self.serialize_u128(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result {
+        self.serialize_u128(v.into())
+    }
+    fn serialize_u128(self, v: u128) -> Result {
+        self.tag(UINT);
+        self.varint(v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result {
+        self.float(v.into());
+        Ok(())
+    }
+    fn serialize_f64(self, v: f64) -> Result {
+        self.float(v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result {
+        self.str(v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result {
+        self.str(v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result {
+        self.tagged_bytes(BYTES, v);
+        Ok(())
+    }
+    fn serialize_none(self) -> Result {
+        self.tag(NONE);
+        Ok(())
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result {
+        self.tag(SOME);
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result {
+        self.tag(UNIT);
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result {
+        self.variant(variant);
+        self.serialize_unit()
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, value: &T) -> Result {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result {
+        self.variant(variant);
+        value.serialize(self)
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self> {
+        self.tag(SEQ);
+        Ok(self)
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Self> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Self> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self> {
+        self.variant(variant);
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<MapEncoder<'b, 'a>> {
+        Ok(MapEncoder::new(self))
+    }
+    fn serialize_struct(self, _: &'static str, _len: usize) -> Result<Self> {
+        self.tag(STRUCT);
+        Ok(self)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self> {
+        self.variant(variant);
+        self.serialize_struct("", len)
+    }
+}
+
+impl ser::SerializeSeq for &mut Encoder<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
+        value.serialize(&mut **self)
+    }
+    fn end(self) -> Result {
+        self.tag(END);
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for &mut Encoder<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for &mut Encoder<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeTupleVariant for &mut Encoder<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeStruct for &mut Encoder<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
+        self.str(key);
+        value.serialize(&mut **self)
+    }
+    fn end(self) -> Result {
+        self.tag(END);
+        Ok(())
+    }
+}
+
+impl ser::SerializeStructVariant for &mut Encoder<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
+        ser::SerializeStruct::serialize_field(self, key, value)
+    }
+    fn end(self) -> Result {
+        ser::SerializeStruct::end(self)
+    }
+}
+
+/// Encodes a map's entries apart, then writes them to the parent sorted by their bytes.
+pub(crate) struct MapEncoder<'b, 'a> {
+    parent: &'b mut Encoder<'a>,
+    entries: Staging,
+    /// Start offset of each entry in `entries`.
+    starts: SmallVec<[usize; 16]>,
+}
+
+impl<'b, 'a> MapEncoder<'b, 'a> {
+    fn new(parent: &'b mut Encoder<'a>) -> Self {
+        Self {
+            parent,
+            entries: Staging::new(),
+            starts: SmallVec::new(),
+        }
+    }
+
+    fn encode<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
+        value.serialize(&mut Encoder::new(&mut self.entries))
+    }
+}
+
+impl ser::SerializeMap for MapEncoder<'_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result {
+        self.starts.push(self.entries.len());
+        self.encode(key)
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
+        self.encode(value)
+    }
+    fn end(self) -> Result {
+        let ends = self
+            .starts
+            .iter()
+            .skip(1)
+            .copied()
+            .chain([self.entries.len()]);
+        let mut spans: SmallVec<[(usize, usize); 16]> =
+            self.starts.iter().copied().zip(ends).collect();
+        spans.sort_unstable_by(|a, b| self.entries[a.0..a.1].cmp(&self.entries[b.0..b.1]));
+        self.parent.tag(MAP);
+        self.parent.varint(spans.len() as u128);
+        for (start, end) in spans {
+            self.parent.out.extend_from_slice(&self.entries[start..end]);
+        }
+        Ok(())
+    }
+}

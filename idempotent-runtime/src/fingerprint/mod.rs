@@ -1,0 +1,261 @@
+//! Fingerprints: SHA-256 over a canonical, versioned encoding of a request's parameters.
+//!
+//! A retry with the same token must carry the same parameters. To check that without keeping
+//! the parameters, the first request's fingerprint is stored in its record and later requests
+//! compare theirs with it. The fingerprint is stable across processes, machines and releases
+//! of this crate: it depends only on the parameters' names and serde data, never on memory
+//! layout, hash seeds or map iteration order.
+//!
+//! # Encoding, version 1
+//!
+//! The hashed bytes are the version byte `0x01`, then for each fingerprinted parameter, in the
+//! order the macro passes them (sorted by name, so reordering a signature changes nothing),
+//! its name as a string followed by its value. Every value begins with a tag byte:
+//!
+//! | serde value | bytes |
+//! |---|---|
+//! | `()`, unit struct | `00` |
+//! | `false` / `true` | `01` / `02` |
+//! | integer `n >= 0` (any width) | `03`, LEB128 of `n` |
+//! | integer `n < 0` (any width) | `04`, LEB128 of `-(n + 1)` |
+//! | `f32`, `f64` | `05`, the `f64` bits little-endian (`-0.0` written as `0.0`, one NaN) |
+//! | `str`, `char` | `06`, LEB128 length, UTF-8 bytes |
+//! | bytes | `07`, LEB128 length, bytes |
+//! | `None` / `Some(v)` | `08` / `09` then `v` |
+//! | sequence, tuple, tuple struct | `0a`, each element, `0b` |
+//! | map | `0c`, LEB128 entry count, entries (key then value) sorted by their encoded bytes |
+//! | struct | `0d`, for each serialized field its name (as a string) then its value, `0b` |
+//! | enum variant | `0e`, the variant's name (as a string), then its payload as above (`00` for a unit variant) |
+//!
+//! A newtype struct is its inner value. Type names are not encoded, and variants are named,
+//! not numbered, so renaming a type or reordering variants leaves fingerprints alone; renaming
+//! a field, a variant or a parameter changes them. Because every value is self-delimiting,
+//! two different parameter lists never encode to the same bytes.
+//!
+//! Sets: serde does not tell a set from a sequence, so a `HashSet` is encoded in its
+//! iteration order, which differs between processes. Fingerprint sets as `BTreeSet`.
+//!
+//! Each parameter also gets a short digest (XXH3-64 of its encoded value) kept in the record,
+//! so a mismatch can name the parameters that differ.
+//!
+//! ```
+//! use idempotent_runtime::Fingerprinter;
+//!
+//! let mut fp = Fingerprinter::new();
+//! fp.param("vpc_id", "vpc-00c84bd9dcad1d728");
+//! let first = fp.finish().unwrap();
+//!
+//! let mut fp = Fingerprinter::new();
+//! fp.param("vpc_id", "vpc-03683f950edba6643");
+//! let other = fp.finish().unwrap();
+//!
+//! assert_ne!(first, other);
+//! assert_eq!(first.mismatched(&other), vec!["vpc_id".to_string()]);
+//! ```
+
+mod encoder;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use smallvec::SmallVec;
+
+pub(crate) use encoder::EncodeError;
+use encoder::{Encoder, Staging};
+
+/// The first byte of every encoding; bumped if the format ever changes.
+pub const FINGERPRINT_VERSION: u8 = 1;
+
+/// The short digest of one parameter, kept so a mismatch can name what differs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ParamDigest {
+    /// The parameter's name.
+    pub name: Cow<'static, str>,
+    /// XXH3-64 of the parameter's canonical encoding.
+    pub digest: u64,
+}
+
+/// A request's fingerprint: SHA-256 of its parameters plus a short digest per parameter.
+///
+/// Two fingerprints are equal when their SHA-256 digests are.
+#[derive(Clone)]
+pub struct Fingerprint {
+    digest: [u8; 32],
+    params: SmallVec<[ParamDigest; 6]>,
+}
+
+impl Fingerprint {
+    /// Rebuilds a fingerprint read back from a store.
+    ///
+    /// ```
+    /// use idempotent_runtime::{Fingerprint, ParamDigest};
+    /// let fp = Fingerprint::from_parts([7; 32], vec![ParamDigest { name: "vpc_id".into(), digest: 1 }]);
+    /// assert_eq!(fp.params().len(), 1);
+    /// ```
+    pub fn from_parts(digest: [u8; 32], params: Vec<ParamDigest>) -> Self {
+        Self {
+            digest,
+            params: params.into(),
+        }
+    }
+
+    /// The SHA-256 digest over every fingerprinted parameter.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+
+    /// The per-parameter digests, in encoding order.
+    pub fn params(&self) -> &[ParamDigest] {
+        &self.params
+    }
+
+    /// Names of the parameters that differ between `self` and `other`: those whose digests
+    /// differ, then those present in only one of them.
+    ///
+    /// ```
+    /// use idempotent_runtime::Fingerprinter;
+    /// let mut a = Fingerprinter::new();
+    /// a.param("size", &1u32);
+    /// a.param("zone", "a");
+    /// let mut b = Fingerprinter::new();
+    /// b.param("size", &2u32);
+    /// b.param("zone", "a");
+    /// assert_eq!(a.finish().unwrap().mismatched(&b.finish().unwrap()), ["size"]);
+    /// ```
+    pub fn mismatched(&self, other: &Fingerprint) -> Vec<String> {
+        let find = |params: &[ParamDigest], name: &str| {
+            params.iter().find(|p| p.name == name).map(|p| p.digest)
+        };
+        let mut names: Vec<String> = self
+            .params
+            .iter()
+            .filter(|p| find(&other.params, &p.name) != Some(p.digest))
+            .map(|p| p.name.to_string())
+            .collect();
+        names.extend(
+            other
+                .params
+                .iter()
+                .filter(|p| find(&self.params, &p.name).is_none())
+                .map(|p| p.name.to_string()),
+        );
+        names
+    }
+
+    /// The per-parameter digests as an owned list, for a store to keep.
+    pub fn params_to_vec(&self) -> Vec<ParamDigest> {
+        self.params.to_vec()
+    }
+}
+
+impl PartialEq for Fingerprint {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest == other.digest
+    }
+}
+
+impl Eq for Fingerprint {}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    /// The SHA-256 digest in lowercase hex.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.digest.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// Builds a [`Fingerprint`] from named parameters; the macro calls it for you.
+///
+/// Bytes are staged on the stack and hashed in one pass at [`finish`](Self::finish), so a
+/// typical request allocates nothing here.
+pub struct Fingerprinter {
+    staged: Staging,
+    /// Per parameter: its name and where its value's encoding starts and ends.
+    spans: SmallVec<[(&'static str, usize, usize); 6]>,
+    error: Option<EncodeError>,
+}
+
+impl Default for Fingerprinter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Fingerprinter {
+    /// An empty fingerprint builder.
+    pub fn new() -> Self {
+        let mut staged = Staging::new();
+        staged.push(FINGERPRINT_VERSION);
+        Self {
+            staged,
+            spans: SmallVec::new(),
+            error: None,
+        }
+    }
+
+    /// Adds one parameter. Pass parameters in a fixed order (the macro sorts them by name).
+    ///
+    /// A failing `Serialize` impl is reported by [`finish`](Self::finish).
+    pub fn param<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) {
+        let mut encoder = Encoder::new(&mut self.staged);
+        encoder.str(name);
+        let start = self.staged.len();
+        if let Err(err) = value.serialize(&mut Encoder::new(&mut self.staged)) {
+            let message = format!("parameter `{name}` could not be fingerprinted: {err}");
+            self.error.get_or_insert(EncodeError(message));
+        }
+        self.spans.push((name, start, self.staged.len()));
+    }
+
+    /// Hashes the staged parameters.
+    pub fn finish(self) -> Result<Fingerprint, FingerprintError> {
+        if let Some(err) = self.error {
+            return Err(FingerprintError(err));
+        }
+        let digest: [u8; 32] = Sha256::digest(&self.staged).into();
+        let params = self
+            .spans
+            .iter()
+            .map(|&(name, start, end)| ParamDigest {
+                name: Cow::Borrowed(name),
+                digest: xxhash_rust::xxh3::xxh3_64(&self.staged[start..end]),
+            })
+            .collect();
+        Ok(Fingerprint { digest, params })
+    }
+}
+
+/// A parameter's `Serialize` impl failed, so no fingerprint could be computed.
+#[derive(Debug)]
+pub struct FingerprintError(EncodeError);
+
+impl fmt::Display for FingerprintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for FingerprintError {}
+
+impl FingerprintError {
+    pub(crate) fn custom(message: String) -> Self {
+        Self(EncodeError(message))
+    }
+}
+
+/// The canonical encoding of one value (used for `scope` values in keys).
+pub(crate) fn encode_value<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    let mut staged = Staging::new();
+    value.serialize(&mut Encoder::new(&mut staged))?;
+    Ok(staged.into_vec())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,209 @@
+//! Record keys: (operation, scope, token) encoded so that no two distinct triples collide.
+//!
+//! Every part is written with a length prefix (and the operation with a tag saying which kind
+//! it is), so a scope value or operation name holding any separator cannot run into the next
+//! part. Keys are bytes; stores that need text (none so far) hex-encode them.
+
+use std::fmt;
+
+use smallvec::SmallVec;
+
+/// The first byte of every key; bumped if the key encoding ever changes.
+const KEY_VERSION: u8 = 1;
+
+/// An operation's name: given with `name = "..."`, or made from where the handler is.
+///
+/// ```
+/// use idempotent_runtime::Operation;
+/// assert_eq!(Operation::Named("CreateRouteTable").to_string(), "CreateRouteTable");
+/// let op = Operation::Path { module: "ec2::vpc", self_ty: None, function: "create" };
+/// assert_eq!(op.to_string(), "ec2::vpc::create");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `#[idempotent(name = "...")]`: stable while the name is kept.
+    Named(&'static str),
+    /// The default: module path, the `Self` type for methods, and the fn name.
+    Path {
+        /// `module_path!()` at the handler.
+        module: &'static str,
+        /// `core::any::type_name::<Self>()` for methods and associated fns.
+        self_ty: Option<&'static str>,
+        /// The fn's name.
+        function: &'static str,
+    },
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Named(name) => f.write_str(name),
+            Self::Path {
+                self_ty: Some(ty),
+                function,
+                ..
+            } => write!(f, "{ty}::{function}"),
+            Self::Path {
+                module, function, ..
+            } => write!(f, "{module}::{function}"),
+        }
+    }
+}
+
+/// The key of one idempotency record: (operation, scope, token), unambiguously encoded.
+///
+/// ```
+/// use idempotent_runtime::{Key, Operation};
+/// let a = Key::new(Operation::Named("op"), Some(b"a|b"), "c").unwrap();
+/// let b = Key::new(Operation::Named("op"), Some(b"a"), "b|c").unwrap();
+/// assert_ne!(a.as_bytes(), b.as_bytes());
+/// assert_eq!(a.token(), "c");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    bytes: SmallVec<[u8; 128]>,
+    operation: Operation,
+    token_start: usize,
+}
+
+impl Key {
+    /// Builds a key, checking the token rules first.
+    pub fn new(
+        operation: Operation,
+        scope: Option<&[u8]>,
+        token: &str,
+    ) -> Result<Self, crate::InvalidTokenReason> {
+        crate::validate_token(token)?;
+        let mut bytes = SmallVec::new();
+        bytes.push(KEY_VERSION);
+        match operation {
+            Operation::Named(name) => {
+                bytes.push(b'N');
+                put(&mut bytes, name.as_bytes());
+            }
+            Operation::Path {
+                module,
+                self_ty,
+                function,
+            } => {
+                bytes.push(b'P');
+                put(&mut bytes, module.as_bytes());
+                put(&mut bytes, self_ty.unwrap_or_default().as_bytes());
+                put(&mut bytes, function.as_bytes());
+            }
+        }
+        match scope {
+            Some(scope) => {
+                bytes.push(b'S');
+                put(&mut bytes, scope);
+            }
+            None => bytes.push(b'-'),
+        }
+        // The token is last and validated to be at most 64 bytes: one length byte.
+        bytes.push(token.len() as u8);
+        let token_start = bytes.len();
+        bytes.extend_from_slice(token.as_bytes());
+        Ok(Self {
+            bytes,
+            operation,
+            token_start,
+        })
+    }
+
+    /// The encoded key, as a store keeps it.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The operation part.
+    pub fn operation(&self) -> Operation {
+        self.operation
+    }
+
+    /// The client token part.
+    pub fn token(&self) -> &str {
+        // The token bytes were copied from a `&str` that passed `validate_token` (ASCII).
+        std::str::from_utf8(&self.bytes[self.token_start..]).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key")
+            .field("operation", &self.operation.to_string())
+            .field("token", &self.token())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes `part` with a LEB128 length prefix.
+fn put(bytes: &mut SmallVec<[u8; 128]>, part: &[u8]) {
+    let mut len = part.len();
+    loop {
+        let low = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            bytes.push(low);
+            break;
+        }
+        bytes.push(low | 0x80);
+    }
+    bytes.extend_from_slice(part);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(op: Operation, scope: Option<&[u8]>, token: &str) -> Vec<u8> {
+        Key::new(op, scope, token).unwrap().as_bytes().to_vec()
+    }
+
+    #[test]
+    fn separators_inside_parts_cannot_collide() {
+        let named = Operation::Named;
+        let pairs = [
+            (
+                key(named("a:b"), None, "c"),
+                key(named("a"), Some(b"b"), "c"),
+            ),
+            (key(named("a"), Some(b""), "t"), key(named("a"), None, "t")),
+            (
+                key(named("op"), Some(b"x\x01t"), "u"),
+                key(named("op"), Some(b"x"), "t"),
+            ),
+        ];
+        for (left, right) in pairs {
+            assert_ne!(left, right);
+        }
+    }
+
+    #[test]
+    fn a_named_operation_never_equals_a_path_operation() {
+        let path = Operation::Path {
+            module: "m",
+            self_ty: None,
+            function: "f",
+        };
+        assert_ne!(
+            key(path, None, "t"),
+            key(Operation::Named("m::f"), None, "t")
+        );
+    }
+
+    #[test]
+    fn methods_of_two_types_get_two_keys() {
+        let op = |ty| Operation::Path {
+            module: "m",
+            self_ty: Some(ty),
+            function: "create",
+        };
+        assert_ne!(key(op("m::A"), None, "t"), key(op("m::B"), None, "t"));
+    }
+
+    #[test]
+    fn tokens_are_case_sensitive() {
+        let op = Operation::Named("op");
+        assert_ne!(key(op, None, "Token"), key(op, None, "token"));
+    }
+}

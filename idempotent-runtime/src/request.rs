@@ -1,0 +1,155 @@
+//! One call's request: its options, its key and its fingerprint, prepared before the handler.
+//!
+//! The macro builds a [`Request`] from the handler's arguments, then hands it with the body to
+//! the engine. Everything that can be wrong with the request (an invalid token, a parameter
+//! whose `Serialize` fails) is found here, before the store is touched.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::fingerprint::{Fingerprint, FingerprintError, Fingerprinter};
+use crate::key::{Key, Operation};
+use crate::token::InvalidTokenReason;
+
+/// What a duplicate does while the first request with its token still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concurrent {
+    /// Fail at once with `RequestInProgress` (the default).
+    Reject,
+    /// Wait (up to the lease) for the first run's result.
+    Wait,
+}
+
+/// A handler's options, fixed at compile time by the attribute.
+///
+/// ```
+/// use std::time::Duration;
+/// use idempotent_runtime::{Concurrent, Options};
+/// let defaults = Options::DEFAULT;
+/// assert_eq!(defaults.ttl, Duration::from_secs(24 * 3600));
+/// assert_eq!(defaults.lease, Duration::from_secs(60));
+/// assert_eq!(defaults.concurrent, Concurrent::Reject);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// How long a completed record is kept and replayed.
+    pub ttl: Duration,
+    /// How long an in-progress record blocks others before a retry may take over.
+    pub lease: Duration,
+    /// What a concurrent duplicate does.
+    pub concurrent: Concurrent,
+}
+
+impl Options {
+    /// 24 h TTL, 60 s lease, reject concurrent duplicates.
+    pub const DEFAULT: Options = Options {
+        ttl: Duration::from_secs(24 * 60 * 60),
+        lease: Duration::from_secs(60),
+        concurrent: Concurrent::Reject,
+    };
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// A request prepared for the engine.
+pub struct Request {
+    pub(crate) options: &'static Options,
+    pub(crate) prepared: Prepared,
+}
+
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per call; boxing would allocate"
+)]
+pub(crate) enum Prepared {
+    /// No token was sent: run the handler without idempotency.
+    Unkeyed,
+    InvalidToken(InvalidTokenReason),
+    Unfingerprintable(FingerprintError),
+    Keyed(Key, Fingerprint),
+}
+
+impl Request {
+    /// Prepares a request: checks the token, builds the key, and (only when there is a valid
+    /// token) fingerprints the parameters that `params` adds.
+    ///
+    /// ```
+    /// use idempotent_runtime::{Operation, Options, Request};
+    /// let vpc_id = "vpc-00c84bd9dcad1d728";
+    /// let request = Request::new(
+    ///     Operation::Named("CreateRouteTable"),
+    ///     &Options::DEFAULT,
+    ///     None,
+    ///     Some("abf653c2-09a2-426d-bd2d-acaac0c98a28"),
+    ///     |fp| fp.param("vpc_id", vpc_id),
+    /// );
+    /// assert!(request.token().is_some());
+    /// ```
+    pub fn new(
+        operation: Operation,
+        options: &'static Options,
+        scope: Option<&Scope>,
+        token: Option<&str>,
+        params: impl FnOnce(&mut Fingerprinter),
+    ) -> Self {
+        let prepared = match token {
+            None => Prepared::Unkeyed,
+            Some(token) => prepare(operation, scope, token, params),
+        };
+        Self { options, prepared }
+    }
+
+    /// The validated token, if the request has one.
+    pub fn token(&self) -> Option<&str> {
+        match &self.prepared {
+            Prepared::Keyed(key, _) => Some(key.token()),
+            _ => None,
+        }
+    }
+}
+
+fn prepare(
+    operation: Operation,
+    scope: Option<&Scope>,
+    token: &str,
+    params: impl FnOnce(&mut Fingerprinter),
+) -> Prepared {
+    let scope_bytes = match scope.map(|scope| &scope.0) {
+        Some(Err(err)) => {
+            return Prepared::Unfingerprintable(FingerprintError::custom(format!("scope: {err}")))
+        }
+        Some(Ok(bytes)) => Some(bytes.as_slice()),
+        None => None,
+    };
+    let key = match Key::new(operation, scope_bytes, token) {
+        Ok(key) => key,
+        Err(reason) => return Prepared::InvalidToken(reason),
+    };
+    let mut fingerprinter = Fingerprinter::new();
+    params(&mut fingerprinter);
+    match fingerprinter.finish() {
+        Ok(fingerprint) => Prepared::Keyed(key, fingerprint),
+        Err(err) => Prepared::Unfingerprintable(err),
+    }
+}
+
+/// The canonical encoding of a `scope` parameter's value, which becomes part of the key.
+///
+/// ```
+/// use idempotent_runtime::Scope;
+/// let tenant = Scope::of(&42u64);
+/// # let _ = tenant;
+/// ```
+pub struct Scope(Result<Vec<u8>, String>);
+
+impl Scope {
+    /// Encodes a scope value with the fingerprint's canonical encoding.
+    pub fn of<T: ?Sized + Serialize>(value: &T) -> Self {
+        Self(crate::fingerprint::encode_value(value).map_err(|err| err.to_string()))
+    }
+}

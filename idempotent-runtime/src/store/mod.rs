@@ -1,0 +1,244 @@
+//! The store interface: the three atomic steps every backend implements.
+//!
+//! The state machine lives in the engine and is written once; a store only keeps records and
+//! makes each step atomic:
+//!
+//! 1. [`begin`](Store::begin): if no live record exists under the key, write an in-progress
+//!    record with a fresh [`Fence`] and a lease, and answer [`Begin::Acquired`]. A completed
+//!    record past its TTL, or an in-progress record past its lease (a crashed or stuck worker),
+//!    counts as absent: exactly one concurrent caller replaces it (`took_over` says which
+//!    case). Otherwise answer [`Begin::Existing`] with the stored fingerprint and state.
+//! 2. [`complete`](Store::complete): if the record is still in progress under this fence,
+//!    store the output with its TTL; else refuse with [`Finish::NotOwner`].
+//! 3. [`release`](Store::release): if the record is still in progress under this fence, delete
+//!    it; else refuse with [`Finish::NotOwner`].
+//!
+//! Sync handlers need [`Store`], async handlers [`AsyncStore`].
+
+pub mod memory;
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::{Fingerprint, Key, StoreError};
+
+pub use memory::{ManualClock, MemoryStore, MemoryStoreBuilder};
+
+/// Proof of owning an in-progress record: only its holder may complete or release it.
+///
+/// Stores hand out a new value on every acquisition, so a worker whose lease was taken over
+/// holds a stale fence and its late `complete` is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fence(pub u64);
+
+/// The answer to [`Store::begin`].
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per call; boxing would allocate on every replay"
+)]
+pub enum Begin {
+    /// The caller now owns the record and runs the handler.
+    Acquired {
+        /// The owner's fence.
+        fence: Fence,
+        /// Whether an in-progress record whose lease had ended was replaced.
+        took_over: bool,
+    },
+    /// A live record exists; the caller must not run the handler.
+    Existing(Existing),
+}
+
+/// A live record found by [`Store::begin`].
+#[derive(Debug)]
+pub struct Existing {
+    /// The fingerprint of the request that created the record.
+    pub fingerprint: Fingerprint,
+    /// Where that request is.
+    pub state: ExistingState,
+}
+
+/// The state of a live record.
+#[derive(Debug)]
+pub enum ExistingState {
+    /// Its handler is still running (or crashed and the lease has not ended yet).
+    InProgress {
+        /// The owner's fence, to wait for this very run to end.
+        owner: Fence,
+        /// How long until the lease ends and a caller may take over.
+        lease_remaining: Duration,
+    },
+    /// Its handler finished; this is the encoded output to replay.
+    Completed {
+        /// The encoded output, as given to [`Store::complete`].
+        output: Vec<u8>,
+    },
+}
+
+/// The answer to [`Store::complete`] and [`Store::release`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// The record was completed or released.
+    Done,
+    /// The record is no longer owned under this fence (lease taken over, or expired); nothing changed.
+    NotOwner,
+}
+
+/// A store with a blocking interface, for sync handlers.
+///
+/// Implementations are cheap `Clone` handles shared between threads; see the
+/// [module docs](self) for the contract of each step.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot serve a sync handler: it does not implement `idempotent_runtime::Store`",
+    label = "this store has no blocking interface",
+    note = "make the handler `async`, or pick a store with a blocking interface (`MemoryStore`, `SqliteStore`)"
+)]
+pub trait Store: Send + Sync {
+    /// Step 1: acquire the key, or report the live record under it.
+    fn begin(
+        &self,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> Result<Begin, StoreError>;
+
+    /// Step 2: store `output` for `ttl`, if `fence` still owns the record.
+    fn complete(
+        &self,
+        key: &Key,
+        fence: Fence,
+        output: &[u8],
+        ttl: Duration,
+    ) -> Result<Finish, StoreError>;
+
+    /// Step 3: delete the record, if `fence` still owns it.
+    fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError>;
+
+    /// Blocks until the in-progress record owned by `owner` is completed, released or
+    /// replaced, or until `timeout`, whichever comes first. Spurious returns are allowed.
+    ///
+    /// The default sleeps for a short while (polling); stores that can be notified override it.
+    fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
+        let _ = (key, owner);
+        std::thread::sleep(timeout.min(Duration::from_millis(20)));
+        Ok(())
+    }
+}
+
+/// A store with an async interface, for async handlers.
+///
+/// Same contract as [`Store`]; every step returns a `Send` future.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot serve an async handler: it does not implement `idempotent_runtime::AsyncStore`",
+    label = "this store has no async interface",
+    note = "make the handler sync, or pick a store with an async interface"
+)]
+pub trait AsyncStore: Send + Sync {
+    /// Step 1: acquire the key, or report the live record under it.
+    fn begin(
+        &self,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Begin, StoreError>> + Send;
+
+    /// Step 2: store `output` for `ttl`, if `fence` still owns the record.
+    fn complete(
+        &self,
+        key: &Key,
+        fence: Fence,
+        output: &[u8],
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send;
+
+    /// Step 3: delete the record, if `fence` still owns it.
+    fn release(
+        &self,
+        key: &Key,
+        fence: Fence,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send;
+
+    /// Waits until the in-progress record owned by `owner` changes, or until `timeout`.
+    /// Spurious returns are allowed. The default sleeps briefly (polling; needs a Tokio timer).
+    fn wait(
+        &self,
+        key: &Key,
+        owner: Fence,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (key, owner);
+        async move {
+            tokio::time::sleep(timeout.min(Duration::from_millis(20))).await;
+            Ok(())
+        }
+    }
+
+    /// Releases from a synchronous context: called when an async handler's future is dropped
+    /// (cancelled) while it owns the record. Best effort: a network store spawns the release
+    /// on the current runtime; if that fails, the lease ends the record.
+    fn release_detached(&self, key: Key, fence: Fence);
+}
+
+impl<S: AsyncStore + ?Sized> AsyncStore for &S {
+    fn begin(
+        &self,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Begin, StoreError>> + Send {
+        (**self).begin(key, fingerprint, lease)
+    }
+    fn complete(
+        &self,
+        key: &Key,
+        fence: Fence,
+        output: &[u8],
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
+        (**self).complete(key, fence, output, ttl)
+    }
+    fn release(
+        &self,
+        key: &Key,
+        fence: Fence,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
+        (**self).release(key, fence)
+    }
+    fn wait(
+        &self,
+        key: &Key,
+        owner: Fence,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).wait(key, owner, timeout)
+    }
+    fn release_detached(&self, key: Key, fence: Fence) {
+        (**self).release_detached(key, fence)
+    }
+}
+
+impl<S: Store + ?Sized> Store for &S {
+    fn begin(
+        &self,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> Result<Begin, StoreError> {
+        (**self).begin(key, fingerprint, lease)
+    }
+    fn complete(
+        &self,
+        key: &Key,
+        fence: Fence,
+        output: &[u8],
+        ttl: Duration,
+    ) -> Result<Finish, StoreError> {
+        (**self).complete(key, fence, output, ttl)
+    }
+    fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
+        (**self).release(key, fence)
+    }
+    fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
+        (**self).wait(key, owner, timeout)
+    }
+}

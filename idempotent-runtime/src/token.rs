@@ -1,0 +1,177 @@
+//! Client tokens: the rules a token must follow (EC2's), checked before anything is stored.
+//!
+//! A token is 1 to 64 visible ASCII characters (0x21 to 0x7E) and case-sensitive.
+
+use std::fmt;
+
+/// The longest token accepted, in characters (EC2's limit).
+pub const MAX_TOKEN_LEN: usize = 64;
+
+/// Which token rule a client token broke.
+///
+/// ```
+/// use idempotent_runtime::{validate_token, InvalidTokenReason};
+/// assert_eq!(validate_token(""), Err(InvalidTokenReason::Empty));
+/// assert_eq!(
+///     validate_token("a b").unwrap_err().to_string(),
+///     "the character at byte 1 (' ') is not visible ASCII (0x21 to 0x7E)"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidTokenReason {
+    /// The token is empty.
+    Empty,
+    /// The token is longer than [`MAX_TOKEN_LEN`] bytes.
+    TooLong {
+        /// The token's length in bytes.
+        len: usize,
+    },
+    /// The token holds a character outside visible ASCII (0x21 to 0x7E).
+    NotVisibleAscii {
+        /// Byte offset of the first offending character.
+        position: usize,
+        /// The offending character.
+        found: char,
+    },
+}
+
+impl fmt::Display for InvalidTokenReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the token is empty; send 1 to 64 visible ASCII characters"),
+            Self::TooLong { len } => write!(
+                f,
+                "the token is {len} characters long; the limit is {MAX_TOKEN_LEN}"
+            ),
+            Self::NotVisibleAscii { position, found } => write!(
+                f,
+                "the character at byte {position} ({found:?}) is not visible ASCII (0x21 to 0x7E)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InvalidTokenReason {}
+
+/// Checks a client token against the token rules.
+///
+/// ```
+/// use idempotent_runtime::validate_token;
+/// assert!(validate_token("abf653c2-09a2-426d-bd2d-acaac0c98a28").is_ok());
+/// assert!(validate_token(&"x".repeat(65)).is_err());
+/// ```
+pub fn validate_token(token: &str) -> Result<(), InvalidTokenReason> {
+    if token.is_empty() {
+        return Err(InvalidTokenReason::Empty);
+    }
+    if let Some((position, found)) = token
+        .char_indices()
+        .find(|&(_, c)| !matches!(c, '\x21'..='\x7e'))
+    {
+        return Err(InvalidTokenReason::NotVisibleAscii { position, found });
+    }
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(InvalidTokenReason::TooLong { len: token.len() });
+    }
+    Ok(())
+}
+
+/// A client token that is known to follow the token rules.
+///
+/// Use it as a handler's token parameter, or to parse tokens at the edge of a service.
+///
+/// ```
+/// use idempotent_runtime::ClientToken;
+/// let token = ClientToken::parse("abf653c2-09a2-426d-bd2d-acaac0c98a28").unwrap();
+/// assert_eq!(token.as_ref(), "abf653c2-09a2-426d-bd2d-acaac0c98a28");
+/// assert!(ClientToken::parse("has space").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientToken(String);
+
+impl ClientToken {
+    /// Parses a token, applying the token rules.
+    pub fn parse(token: impl Into<String>) -> Result<Self, InvalidTokenReason> {
+        let token = token.into();
+        validate_token(&token)?;
+        Ok(Self(token))
+    }
+
+    /// The token's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ClientToken {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for ClientToken {
+    type Err = InvalidTokenReason;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl serde::Serialize for ClientToken {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClientToken {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sixty_four_characters_pass_and_sixty_five_fail() {
+        assert_eq!(validate_token(&"a".repeat(64)), Ok(()));
+        assert_eq!(
+            validate_token(&"a".repeat(65)),
+            Err(InvalidTokenReason::TooLong { len: 65 })
+        );
+    }
+
+    #[test]
+    fn every_visible_ascii_character_passes_and_its_neighbours_fail() {
+        for byte in 0x21u8..=0x7e {
+            assert_eq!(validate_token(&(byte as char).to_string()), Ok(()));
+        }
+        for bad in [' ', '\x7f', '\n', '\0', 'é', '😀'] {
+            let token = format!("ok{bad}");
+            assert_eq!(
+                validate_token(&token),
+                Err(InvalidTokenReason::NotVisibleAscii {
+                    position: 2,
+                    found: bad
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_non_ascii_token_reports_the_character_first() {
+        let token = "é".repeat(40);
+        assert!(matches!(
+            validate_token(&token),
+            Err(InvalidTokenReason::NotVisibleAscii { position: 0, .. })
+        ));
+    }
+}
