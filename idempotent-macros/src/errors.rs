@@ -35,5 +35,6 @@ impl Errors {
 /// and the IDE still knows the function.
 pub(crate) fn with_item(error: syn::Error, item: TokenStream) -> TokenStream {
     let errors = error.to_compile_error();
-    quote::quote! { #item #errors }
+    // Parameters the failed expansion would have used must not warn as unused.
+    quote::quote! { #[allow(unused_variables)] #item #errors }
 }

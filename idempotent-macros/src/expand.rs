@@ -47,12 +47,21 @@ impl<'a> Expansion<'a> {
     fn new(args: &'a Args, handler: &'a Handler) -> Self {
         let krate = runtime_path(args.krate.as_ref().map(|set| &set.value));
         let local = |name| format_ident!("__idempotent_{}", name, span = Span::mixed_site());
+        // The store is named where the user wrote it, so a store lacking the interface the
+        // handler needs is reported on the user's expression.
+        let store_span = args
+            .store
+            .as_ref()
+            .map_or_else(Span::call_site, |set| set.value.span());
         Self {
             args,
             handler,
             private: quote!(#krate::__private),
             krate,
-            store: local("store"),
+            store: format_ident!(
+                "__idempotent_store",
+                span = Span::mixed_site().located_at(store_span)
+            ),
             request: local("request"),
             fingerprinter: local("fingerprint"),
         }
@@ -189,37 +198,61 @@ impl<'a> Expansion<'a> {
         })
     }
 
+    /// The codec, built from proofs that the output (and cached error) types are serde,
+    /// each spanned on the user's own type.
+    fn codec(&self) -> TokenStream {
+        let private = &self.private;
+        let ok = self.handler.output.ok();
+        let ok_proof = quote_spanned!(ok.span()=> #private::serde::<#ok>());
+        let err_ty = match (&self.handler.output, &self.args.cache_errors) {
+            (Output::Fallible { err: Some(err), .. }, Some(_)) => quote_spanned!(err.span()=> #err),
+            (Output::Fallible { spelled, .. }, Some(_)) => {
+                quote_spanned!(spelled.span()=> <#spelled as #private::HandlerResult>::Err)
+            }
+            _ => return quote!(#private::Codec::ok_only(#ok_proof)),
+        };
+        let span = match &self.handler.output {
+            Output::Fallible { err: Some(err), .. } => err.span(),
+            Output::Fallible { spelled, .. } | Output::Plain(spelled) => spelled.span(),
+        };
+        let err_proof = quote_spanned!(span=> #private::serde::<#err_ty>());
+        quote!(#private::Codec::with_errors(#ok_proof, #err_proof))
+    }
+
+    /// The one runtime call, with the body as a closure or an async block.
     fn call(&self) -> TokenStream {
         let (private, store, request) = (&self.private, &self.store, &self.request);
         let block = &self.handler.item.block;
-        let ok = self.handler.output.ok();
-        let output_check =
-            quote_spanned!(self.handler.output.span()=> #private::output_is_serde::<#ok>(););
-        let cache = self.args.cache_errors.is_some();
-        let store_arg = match &self.args.store {
-            Some(expr) => quote_spanned!(expr.value.span()=> &#store),
-            None => quote!(&#store),
-        };
-        let call = match (self.handler.is_async(), &self.handler.output, cache) {
-            (false, Output::Plain(ty), _) => {
-                quote!(#private::run_sync(#store_arg, #request, #private::plain(move || -> #ty #block)))
+        let codec = self.codec();
+        let body = match (self.handler.is_async(), &self.handler.output) {
+            (false, Output::Plain(ty)) => quote!(#private::plain(move || -> #ty #block)),
+            (false, Output::Fallible { spelled, .. }) => quote!(move || -> #spelled #block),
+            (true, Output::Plain(ty)) => {
+                quote!(#private::plain_async(#private::returning::<#ty, _>(async move #block)))
             }
-            (false, Output::Fallible { spelled, .. }, false) => {
-                quote!(#private::run_sync(#store_arg, #request, move || -> #spelled #block))
-            }
-            (false, Output::Fallible { spelled, .. }, true) => {
-                quote!(#private::run_sync_cache_errors(#store_arg, #request, move || -> #spelled #block))
-            }
-            (true, Output::Plain(ty), _) => {
-                quote!(#private::run_async(#store_arg, #request, #private::plain_async(#private::returning::<#ty, _>(async move #block))).await)
-            }
-            (true, Output::Fallible { spelled, .. }, false) => {
-                quote!(#private::run_async(#store_arg, #request, #private::returning::<#spelled, _>(async move #block)).await)
-            }
-            (true, Output::Fallible { spelled, .. }, true) => {
-                quote!(#private::run_async_cache_errors(#store_arg, #request, #private::returning::<#spelled, _>(async move #block)).await)
+            (true, Output::Fallible { spelled, .. }) => {
+                quote!(#private::returning::<#spelled, _>(async move #block))
             }
         };
-        quote!(#output_check #call)
+        // The call is spanned on the store expression: its one bound is the store's interface.
+        let span = self
+            .args
+            .store
+            .as_ref()
+            .map_or_else(Span::call_site, |set| set.value.span());
+        let krate = &self.krate;
+        if self.handler.is_async() {
+            let (run, store) = (
+                quote_spanned!(span=> #krate::__private::run_async),
+                quote_spanned!(span=> &#store),
+            );
+            quote!(#run(#store, #request, #codec, #body).await)
+        } else {
+            let (run, store) = (
+                quote_spanned!(span=> #krate::__private::run_sync),
+                quote_spanned!(span=> &#store),
+            );
+            quote!(#run(#store, #request, #codec, #body))
+        }
     }
 }

@@ -1,6 +1,5 @@
 //! The analysed handler: its parameters, receiver and the shape of its return type.
 
-use proc_macro2::Span;
 use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
 
 use crate::errors::Errors;
@@ -123,11 +122,6 @@ impl Output {
         match self {
             Output::Plain(ty) | Output::Fallible { ok: ty, .. } => ty,
         }
-    }
-
-    /// Where to point errors about the output.
-    pub(crate) fn span(&self) -> Span {
-        syn::spanned::Spanned::span(self.ok())
     }
 }
 

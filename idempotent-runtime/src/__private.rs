@@ -12,7 +12,7 @@ pub use crate::{Concurrent, Fingerprinter, Operation, Options, Request, Scope};
 pub use core::any::type_name;
 pub use core::time::Duration;
 
-use crate::codec::{OkAndErr, OkOnly};
+pub use crate::codec::{Codec, Serde};
 use crate::engine::{drive_async, drive_sync};
 use crate::{AsyncStore, IdempotencyError, MemoryStore, Outcome, Store};
 
@@ -42,8 +42,11 @@ impl<T, E> HandlerResult for Result<T, E> {
     type Err = E;
 }
 
-/// Checks, on the user's own output type, that it can be stored and replayed.
-pub fn output_is_serde<T: Serialize + DeserializeOwned>() {}
+/// Proof that a handler's output (or cached error) type is serde; the macro spans this call on
+/// the user's own type, so a missing derive is reported there, once.
+pub fn serde<T: Serialize + DeserializeOwned>() -> Serde<T> {
+    Serde::new()
+}
 
 /// Wraps a handler returning a plain `T`.
 pub fn plain<T>(body: impl FnOnce() -> T) -> impl FnOnce() -> Result<T, Infallible> {
@@ -55,60 +58,30 @@ pub async fn plain_async<T>(body: impl Future<Output = T>) -> Result<T, Infallib
     Ok(body.await)
 }
 
-/// Sync handler, `Err` not cached.
+/// Runs a sync handler.
 pub fn run_sync<S, T, E>(
     store: &S,
     request: Request,
+    codec: Codec<T, E>,
     body: impl FnOnce() -> Result<T, E>,
 ) -> Result<T, IdempotencyError<E>>
 where
     S: Store + ?Sized,
-    T: Serialize + DeserializeOwned,
 {
-    drive_sync::<S, T, E, OkOnly, _>(store, request, body).map(Outcome::into_inner)
+    drive_sync(store, request, &codec, body).map(Outcome::into_inner)
 }
 
-/// Sync handler with `cache_errors`.
-pub fn run_sync_cache_errors<S, T, E>(
-    store: &S,
-    request: Request,
-    body: impl FnOnce() -> Result<T, E>,
-) -> Result<T, IdempotencyError<E>>
-where
-    S: Store + ?Sized,
-    T: Serialize + DeserializeOwned,
-    E: Serialize + DeserializeOwned,
-{
-    drive_sync::<S, T, E, OkAndErr, _>(store, request, body).map(Outcome::into_inner)
-}
-
-/// Async handler, `Err` not cached.
+/// Runs an async handler.
 pub async fn run_async<S, T, E>(
     store: &S,
     request: Request,
+    codec: Codec<T, E>,
     body: impl Future<Output = Result<T, E>>,
 ) -> Result<T, IdempotencyError<E>>
 where
     S: AsyncStore + ?Sized,
-    T: Serialize + DeserializeOwned,
 {
-    drive_async::<S, T, E, OkOnly, _>(store, request, body)
-        .await
-        .map(Outcome::into_inner)
-}
-
-/// Async handler with `cache_errors`.
-pub async fn run_async_cache_errors<S, T, E>(
-    store: &S,
-    request: Request,
-    body: impl Future<Output = Result<T, E>>,
-) -> Result<T, IdempotencyError<E>>
-where
-    S: AsyncStore + ?Sized,
-    T: Serialize + DeserializeOwned,
-    E: Serialize + DeserializeOwned,
-{
-    drive_async::<S, T, E, OkAndErr, _>(store, request, body)
+    drive_async(store, request, &codec, body)
         .await
         .map(Outcome::into_inner)
 }

@@ -14,60 +14,79 @@ const FORMAT_MSGPACK: u8 = 0x01;
 const TAG_OK: u8 = b'O';
 const TAG_ERR: u8 = b'E';
 
-/// Which results are recorded, and how they are encoded and decoded.
-pub(crate) trait Codec<T, E> {
-    /// The bytes to store, or `None` to release the record instead (an uncached `Err`).
-    fn encode(result: &Result<T, E>) -> Option<Result<Vec<u8>, StoreError>>;
-    /// The result a record replays.
-    fn decode(bytes: &[u8]) -> Result<Result<T, E>, StoreError>;
+/// Proof that `T` can be stored and replayed: its encode and decode functions.
+///
+/// Made only where `T: Serialize + DeserializeOwned` holds, at a call the macro spans on the
+/// user's own type, so a missing derive is reported once, there; the engine then needs no
+/// serde bounds of its own.
+pub struct Serde<T> {
+    encode: fn(&T, &mut Vec<u8>) -> Result<(), rmp_serde::encode::Error>,
+    decode: fn(&[u8]) -> Result<T, rmp_serde::decode::Error>,
 }
 
-/// The default: `Ok` values are recorded; an `Err` releases the token.
-pub(crate) struct OkOnly;
+impl<T: Serialize + DeserializeOwned> Serde<T> {
+    /// The functions for `T`.
+    pub fn new() -> Self {
+        Self {
+            encode: |value, bytes| rmp_serde::encode::write_named(bytes, value),
+            decode: |bytes| rmp_serde::from_slice(bytes),
+        }
+    }
+}
 
-/// `cache_errors`: `Err` values are recorded and replayed too.
-pub(crate) struct OkAndErr;
+impl<T: Serialize + DeserializeOwned> Default for Serde<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
-impl<T: Serialize + DeserializeOwned, E> Codec<T, E> for OkOnly {
-    fn encode(result: &Result<T, E>) -> Option<Result<Vec<u8>, StoreError>> {
-        let value = result.as_ref().ok()?;
-        Some(encode(TAG_OK, value))
+/// Which results are recorded, and how they are encoded and decoded.
+pub struct Codec<T, E> {
+    ok: Serde<T>,
+    /// `Some` with `cache_errors`: `Err` values are recorded and replayed too.
+    err: Option<Serde<E>>,
+}
+
+impl<T, E> Codec<T, E> {
+    /// The default: `Ok` values are recorded; an `Err` releases the token.
+    pub fn ok_only(ok: Serde<T>) -> Self {
+        Self { ok, err: None }
     }
 
-    fn decode(bytes: &[u8]) -> Result<Result<T, E>, StoreError> {
-        match split(bytes)? {
-            (TAG_OK, body) => decode(body).map(Ok),
-            _ => Err(StoreError::corrupt(
+    /// `cache_errors`: `Err` values are recorded and replayed too.
+    pub fn with_errors(ok: Serde<T>, err: Serde<E>) -> Self {
+        Self { ok, err: Some(err) }
+    }
+
+    /// The bytes to store, or `None` to release the record instead (an uncached `Err`).
+    pub(crate) fn encode(&self, result: &Result<T, E>) -> Option<Result<Vec<u8>, StoreError>> {
+        match (result, &self.err) {
+            (Ok(value), _) => Some(encode(TAG_OK, value, self.ok.encode)),
+            (Err(err), Some(serde)) => Some(encode(TAG_ERR, err, serde.encode)),
+            (Err(_), None) => None,
+        }
+    }
+
+    /// The result a record replays.
+    pub(crate) fn decode(&self, bytes: &[u8]) -> Result<Result<T, E>, StoreError> {
+        match (split(bytes)?, &self.err) {
+            ((TAG_OK, body), _) => decode(body, self.ok.decode).map(Ok),
+            ((_, body), Some(serde)) => decode(body, serde.decode).map(Err),
+            (_, None) => Err(StoreError::corrupt(
                 "the record holds an error result, but this handler does not cache errors",
             )),
         }
     }
 }
 
-impl<T, E> Codec<T, E> for OkAndErr
-where
-    T: Serialize + DeserializeOwned,
-    E: Serialize + DeserializeOwned,
-{
-    fn encode(result: &Result<T, E>) -> Option<Result<Vec<u8>, StoreError>> {
-        Some(match result {
-            Ok(value) => encode(TAG_OK, value),
-            Err(err) => encode(TAG_ERR, err),
-        })
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Result<T, E>, StoreError> {
-        match split(bytes)? {
-            (TAG_OK, body) => decode(body).map(Ok),
-            (_, body) => decode(body).map(Err),
-        }
-    }
-}
-
-fn encode<V: Serialize>(tag: u8, value: &V) -> Result<Vec<u8>, StoreError> {
+fn encode<V>(
+    tag: u8,
+    value: &V,
+    write: fn(&V, &mut Vec<u8>) -> Result<(), rmp_serde::encode::Error>,
+) -> Result<Vec<u8>, StoreError> {
     let mut bytes = Vec::with_capacity(128);
     bytes.extend_from_slice(&[FORMAT_MSGPACK, tag]);
-    rmp_serde::encode::write_named(&mut bytes, value).map_err(|err| {
+    write(value, &mut bytes).map_err(|err| {
         StoreError::new(
             StoreErrorKind::Codec,
             "the handler's result could not be encoded",
@@ -77,8 +96,11 @@ fn encode<V: Serialize>(tag: u8, value: &V) -> Result<Vec<u8>, StoreError> {
     Ok(bytes)
 }
 
-fn decode<V: DeserializeOwned>(body: &[u8]) -> Result<V, StoreError> {
-    rmp_serde::from_slice(body).map_err(|err| {
+fn decode<V>(
+    body: &[u8],
+    read: fn(&[u8]) -> Result<V, rmp_serde::decode::Error>,
+) -> Result<V, StoreError> {
+    read(body).map_err(|err| {
         StoreError::corrupt("the stored result does not decode as the handler's output type")
             .with_source(err)
     })
@@ -98,12 +120,25 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    fn ok_only<T: Serialize + DeserializeOwned, E>() -> Codec<T, E> {
+        Codec::ok_only(Serde::new())
+    }
+
+    fn with_errors<T, E>() -> Codec<T, E>
+    where
+        T: Serialize + DeserializeOwned,
+        E: Serialize + DeserializeOwned,
+    {
+        Codec::with_errors(Serde::new(), Serde::new())
+    }
+
     fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) {
-        let bytes = <OkOnly as Codec<T, ()>>::encode(&Ok(value_clone(&value)))
+        let codec = ok_only::<T, ()>();
+        let bytes = codec
+            .encode(&Ok(value_clone(&value)))
             .expect("Ok is recorded")
             .expect("encodes");
-        let back = <OkOnly as Codec<T, ()>>::decode(&bytes).expect("decodes");
-        assert_eq!(back, Ok(value));
+        assert_eq!(codec.decode(&bytes).expect("decodes"), Ok(value));
     }
 
     fn value_clone<T: Serialize + DeserializeOwned>(value: &T) -> T {
@@ -125,25 +160,29 @@ mod tests {
 
     #[test]
     fn an_uncached_error_is_not_recorded() {
-        assert!(<OkOnly as Codec<u32, String>>::encode(&Err("no".into())).is_none());
+        assert!(ok_only::<u32, String>().encode(&Err("no".into())).is_none());
     }
 
     #[test]
     fn cached_errors_replay_as_errors() {
-        let bytes = <OkAndErr as Codec<u32, String>>::encode(&Err("no".into()))
+        let codec = with_errors::<u32, String>();
+        let bytes = codec
+            .encode(&Err("no".into()))
             .expect("recorded")
             .expect("encodes");
         assert_eq!(
-            <OkAndErr as Codec<u32, String>>::decode(&bytes).expect("decodes"),
+            codec.decode(&bytes).expect("decodes"),
             Err("no".to_string())
         );
-        assert!(<OkOnly as Codec<u32, String>>::decode(&bytes).is_err());
+        assert!(ok_only::<u32, String>().decode(&bytes).is_err());
     }
 
     #[test]
     fn garbage_is_a_corrupt_record_error() {
         for garbage in [&b""[..], b"\x01", b"\x02O", b"\x01O\xc1", b"\x01O\xa3ab"] {
-            let err = <OkOnly as Codec<String, ()>>::decode(garbage).expect_err("garbage");
+            let err = ok_only::<String, ()>()
+                .decode(garbage)
+                .expect_err("garbage");
             assert_eq!(err.kind(), StoreErrorKind::Corrupt);
         }
     }

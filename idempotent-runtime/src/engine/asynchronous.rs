@@ -11,14 +11,14 @@ use crate::store::{AsyncStore, Fence};
 use crate::{IdempotencyError, Key, Outcome, Request};
 
 /// Runs `body` at most once per key, replaying or rejecting duplicates.
-pub(crate) async fn drive_async<S, T, E, C, F>(
+pub(crate) async fn drive_async<S, T, E, F>(
     store: &S,
     request: Request,
+    codec: &Codec<T, E>,
     body: F,
 ) -> Result<Outcome<T>, IdempotencyError<E>>
 where
     S: AsyncStore + ?Sized,
-    C: Codec<T, E>,
     F: Future<Output = Result<T, E>>,
 {
     let (key, fingerprint, options) = match start(request) {
@@ -32,9 +32,9 @@ where
             .begin(&key, &fingerprint, options.lease)
             .await
             .map_err(|err| store_failed(&key, err))?;
-        match decide::<T, E, C>(&key, &fingerprint, begin, deadline) {
+        match decide(codec, &key, &fingerprint, begin, deadline) {
             Step::Run(fence) => {
-                return run_owned::<S, T, E, C, F>(store, &key, fence, options.ttl, body).await
+                return run_owned(store, codec, &key, fence, options.ttl, body).await
             }
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
@@ -45,8 +45,9 @@ where
     }
 }
 
-async fn run_owned<S, T, E, C, F>(
+async fn run_owned<S, T, E, F>(
     store: &S,
+    codec: &Codec<T, E>,
     key: &Key,
     fence: Fence,
     ttl: std::time::Duration,
@@ -54,13 +55,12 @@ async fn run_owned<S, T, E, C, F>(
 ) -> Result<Outcome<T>, IdempotencyError<E>>
 where
     S: AsyncStore + ?Sized,
-    C: Codec<T, E>,
     F: Future<Output = Result<T, E>>,
 {
     let guard = ReleaseOnDrop { store, key, fence };
     let result = body.await;
     std::mem::forget(guard);
-    let record = record_of::<T, E, C>(key, &result);
+    let record = record_of(codec, key, &result);
     let finish = match &record {
         Record::Complete(bytes) => store.complete(key, fence, bytes, ttl).await,
         Record::Release => store.release(key, fence).await,

@@ -9,14 +9,14 @@ use crate::store::{Fence, Store};
 use crate::{IdempotencyError, Key, Outcome, Request};
 
 /// Runs `body` at most once per key, replaying or rejecting duplicates.
-pub(crate) fn drive_sync<S, T, E, C, F>(
+pub(crate) fn drive_sync<S, T, E, F>(
     store: &S,
     request: Request,
+    codec: &Codec<T, E>,
     body: F,
 ) -> Result<Outcome<T>, IdempotencyError<E>>
 where
     S: Store + ?Sized,
-    C: Codec<T, E>,
     F: FnOnce() -> Result<T, E>,
 {
     let (key, fingerprint, options) = match start(request) {
@@ -29,10 +29,8 @@ where
         let begin = store
             .begin(&key, &fingerprint, options.lease)
             .map_err(|err| store_failed(&key, err))?;
-        match decide::<T, E, C>(&key, &fingerprint, begin, deadline) {
-            Step::Run(fence) => {
-                return run_owned::<S, T, E, C, F>(store, &key, fence, options.ttl, body)
-            }
+        match decide(codec, &key, &fingerprint, begin, deadline) {
+            Step::Run(fence) => return run_owned(store, codec, &key, fence, options.ttl, body),
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
                 .wait(&key, owner, timeout)
@@ -41,8 +39,9 @@ where
     }
 }
 
-fn run_owned<S, T, E, C, F>(
+fn run_owned<S, T, E, F>(
     store: &S,
+    codec: &Codec<T, E>,
     key: &Key,
     fence: Fence,
     ttl: std::time::Duration,
@@ -50,13 +49,12 @@ fn run_owned<S, T, E, C, F>(
 ) -> Result<Outcome<T>, IdempotencyError<E>>
 where
     S: Store + ?Sized,
-    C: Codec<T, E>,
     F: FnOnce() -> Result<T, E>,
 {
     let guard = ReleaseOnUnwind { store, key, fence };
     let result = body();
     std::mem::forget(guard);
-    let record = record_of::<T, E, C>(key, &result);
+    let record = record_of(codec, key, &result);
     let finish = match &record {
         Record::Complete(bytes) => store.complete(key, fence, bytes, ttl),
         Record::Release => store.release(key, fence),

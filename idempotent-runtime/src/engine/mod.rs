@@ -59,7 +59,8 @@ pub(crate) fn wait_deadline(options: &Options) -> Option<Instant> {
 }
 
 /// Decides what a `begin` answer means for this caller.
-pub(crate) fn decide<T, E, C: Codec<T, E>>(
+pub(crate) fn decide<T, E>(
+    codec: &Codec<T, E>,
     key: &Key,
     fingerprint: &Fingerprint,
     begin: Begin,
@@ -84,7 +85,7 @@ pub(crate) fn decide<T, E, C: Codec<T, E>>(
         }));
     }
     match existing.state {
-        ExistingState::Completed { output } => Step::Return(replay::<T, E, C>(key, &output)),
+        ExistingState::Completed { output } => Step::Return(replay(codec, key, &output)),
         ExistingState::InProgress {
             owner,
             lease_remaining,
@@ -104,11 +105,12 @@ pub(crate) fn decide<T, E, C: Codec<T, E>>(
     }
 }
 
-fn replay<T, E, C: Codec<T, E>>(
+fn replay<T, E>(
+    codec: &Codec<T, E>,
     key: &Key,
     output: &[u8],
 ) -> Result<Outcome<T>, IdempotencyError<E>> {
-    match C::decode(output) {
+    match codec.decode(output) {
         Ok(result) => {
             events::replayed(key);
             result
@@ -132,8 +134,8 @@ pub(crate) enum Record {
 }
 
 /// Encodes the handler's result; an output that cannot be encoded releases the record.
-pub(crate) fn record_of<T, E, C: Codec<T, E>>(key: &Key, result: &Result<T, E>) -> Record {
-    match C::encode(result) {
+pub(crate) fn record_of<T, E>(codec: &Codec<T, E>, key: &Key, result: &Result<T, E>) -> Record {
+    match codec.encode(result) {
         Some(Ok(bytes)) => Record::Complete(bytes),
         Some(Err(err)) => {
             events::unrecorded(key, &err);

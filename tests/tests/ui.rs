@@ -1,0 +1,9 @@
+//! Compile-time checks: every misuse of `#[idempotent]` is an error spanned on the user's
+//! own tokens, saying what to write instead (`ui/fail`); valid uses compile and run (`ui/pass`).
+
+#[test]
+fn ui() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("ui/fail/*.rs");
+    cases.pass("ui/pass/*.rs");
+}
