@@ -65,10 +65,12 @@ pub fn validate_token(token: &str) -> Result<(), InvalidTokenReason> {
     if token.is_empty() {
         return Err(InvalidTokenReason::Empty);
     }
-    if let Some((position, found)) = token
-        .char_indices()
-        .find(|&(_, c)| !matches!(c, '\x21'..='\x7e'))
-    {
+    if let Some(position) = token.bytes().position(|b| !matches!(b, 0x21..=0x7e)) {
+        // Every byte before `position` is ASCII, so `position` starts a character.
+        let found = token
+            .get(position..)
+            .and_then(|rest| rest.chars().next())
+            .unwrap_or(char::REPLACEMENT_CHARACTER);
         return Err(InvalidTokenReason::NotVisibleAscii { position, found });
     }
     if token.len() > MAX_TOKEN_LEN {

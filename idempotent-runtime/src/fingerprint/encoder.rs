@@ -4,14 +4,14 @@
 //! Every value starts with a tag byte and is self-delimiting, so the concatenation of encoded
 //! values is unambiguous. Maps are written with their entries sorted by encoded bytes, which
 //! makes a `HashMap` hash the same whatever its iteration order, and like a `BTreeMap`.
+//! Everything is written straight into one staging buffer: no value is encoded twice.
 
 use std::fmt;
 
 use serde::ser::{self, Serialize};
 use smallvec::SmallVec;
 
-/// Bytes staged on the stack; a large request spills to the heap.
-pub(crate) type Staging = SmallVec<[u8; 384]>;
+pub(crate) use super::staging::Staging;
 
 pub(super) const UNIT: u8 = 0x00;
 pub(super) const FALSE: u8 = 0x01;
@@ -62,6 +62,10 @@ impl<'a> Encoder<'a> {
     }
 
     fn varint(&mut self, mut value: u128) {
+        if value < 0x80 {
+            self.out.push(value as u8);
+            return;
+        }
         loop {
             let low = (value & 0x7f) as u8;
             value >>= 7;
@@ -77,10 +81,25 @@ impl<'a> Encoder<'a> {
         self.tagged_bytes(STR, text.as_bytes());
     }
 
+    /// The tag, the bytes with each `00` written `00 ff`, then `00`. No tag is `ff`, so the
+    /// end is never mistaken for an escape. Unlike a length prefix, this keeps byte order:
+    /// strings compare like their encodings, so a map with string keys in order (any
+    /// `BTreeMap<String, _>`) is already canonical.
     fn tagged_bytes(&mut self, tag: u8, bytes: &[u8]) {
         self.tag(tag);
-        self.varint(bytes.len() as u128);
-        self.out.extend_from_slice(bytes);
+        let mut rest = bytes;
+        // `contains` on bytes is a word-at-a-time memchr: most strings hold no zero at all.
+        while let Some(zero) = rest
+            .contains(&0)
+            .then(|| rest.iter().position(|&b| b == 0))
+            .flatten()
+        {
+            self.out.extend_from_slice(&rest[..=zero]);
+            self.out.push(0xff);
+            rest = &rest[zero + 1..];
+        }
+        self.out.extend_from_slice(rest);
+        self.out.push(0);
     }
 
     fn int(&mut self, value: i128) {
@@ -323,25 +342,54 @@ impl ser::SerializeStructVariant for &mut Encoder<'_> {
     }
 }
 
-/// Encodes a map's entries apart, then writes them to the parent sorted by their bytes.
+/// Writes a map's entries straight into the output, then puts them in order of their encoded
+/// bytes. Entries that arrive in order (any `BTreeMap`) are left where they are.
 pub(crate) struct MapEncoder<'b, 'a> {
     parent: &'b mut Encoder<'a>,
-    entries: Staging,
-    /// Start offset of each entry in `entries`.
+    /// Where each entry starts in the output.
     starts: SmallVec<[usize; 16]>,
 }
 
 impl<'b, 'a> MapEncoder<'b, 'a> {
     fn new(parent: &'b mut Encoder<'a>) -> Self {
+        parent.tag(MAP);
         Self {
             parent,
-            entries: Staging::new(),
             starts: SmallVec::new(),
         }
     }
 
     fn encode<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        value.serialize(&mut Encoder::new(&mut self.entries))
+        value.serialize(&mut *self.parent)
+    }
+
+    /// The entries as (start, end) spans of the output.
+    fn spans(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let ends = self
+            .starts
+            .iter()
+            .skip(1)
+            .copied()
+            .chain([self.parent.out.len()]);
+        self.starts.iter().copied().zip(ends)
+    }
+
+    fn sort_entries(&mut self) {
+        let out = self.parent.out.as_slice();
+        let mut spans: SmallVec<[(usize, usize); 16]> = self.spans().collect();
+        let in_order = spans
+            .windows(2)
+            .all(|w| out[w[0].0..w[0].1] <= out[w[1].0..w[1].1]);
+        if in_order {
+            return;
+        }
+        spans.sort_unstable_by(|a, b| out[a.0..a.1].cmp(&out[b.0..b.1]));
+        let first = self.starts[0];
+        let mut sorted = Vec::with_capacity(out.len() - first);
+        for &(start, end) in &spans {
+            sorted.extend_from_slice(&out[start..end]);
+        }
+        self.parent.out.as_mut_slice()[first..].copy_from_slice(&sorted);
     }
 }
 
@@ -349,27 +397,17 @@ impl ser::SerializeMap for MapEncoder<'_, '_> {
     type Ok = ();
     type Error = EncodeError;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result {
-        self.starts.push(self.entries.len());
+        self.starts.push(self.parent.out.len());
         self.encode(key)
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
         self.encode(value)
     }
-    fn end(self) -> Result {
-        let ends = self
-            .starts
-            .iter()
-            .skip(1)
-            .copied()
-            .chain([self.entries.len()]);
-        let mut spans: SmallVec<[(usize, usize); 16]> =
-            self.starts.iter().copied().zip(ends).collect();
-        spans.sort_unstable_by(|a, b| self.entries[a.0..a.1].cmp(&self.entries[b.0..b.1]));
-        self.parent.tag(MAP);
-        self.parent.varint(spans.len() as u128);
-        for (start, end) in spans {
-            self.parent.out.extend_from_slice(&self.entries[start..end]);
+    fn end(mut self) -> Result {
+        if !self.starts.is_empty() {
+            self.sort_entries();
         }
+        self.parent.tag(END);
         Ok(())
     }
 }

@@ -19,14 +19,16 @@
 //! | integer `n >= 0` (any width) | `03`, LEB128 of `n` |
 //! | integer `n < 0` (any width) | `04`, LEB128 of `-(n + 1)` |
 //! | `f32`, `f64` | `05`, the `f64` bits little-endian (`-0.0` written as `0.0`, one NaN) |
-//! | `str`, `char` | `06`, LEB128 length, UTF-8 bytes |
-//! | bytes | `07`, LEB128 length, bytes |
+//! | `str`, `char` | `06`, the UTF-8 bytes with each `00` written `00 ff`, then `00` |
+//! | bytes | `07`, the bytes escaped and ended the same way |
 //! | `None` / `Some(v)` | `08` / `09` then `v` |
 //! | sequence, tuple, tuple struct | `0a`, each element, `0b` |
-//! | map | `0c`, LEB128 entry count, entries (key then value) sorted by their encoded bytes |
+//! | map | `0c`, entries (key then value) sorted by their encoded bytes, `0b` |
 //! | struct | `0d`, for each serialized field its name (as a string) then its value, `0b` |
 //! | enum variant | `0e`, the variant's name (as a string), then its payload as above (`00` for a unit variant) |
 //!
+//! Strings are escaped and terminated rather than length-prefixed so that they keep their
+//! order: a `BTreeMap<String, _>` arrives already sorted and costs no sorting.
 //! A newtype struct is its inner value. Type names are not encoded, and variants are named,
 //! not numbered, so renaming a type or reordering variants leaves fingerprints alone; renaming
 //! a field, a variant or a parameter changes them. Because every value is self-delimiting,
@@ -54,6 +56,7 @@
 //! ```
 
 mod encoder;
+mod staging;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -219,13 +222,14 @@ impl Fingerprinter {
         if let Some(err) = self.error {
             return Err(FingerprintError(err));
         }
-        let digest: [u8; 32] = Sha256::digest(&self.staged).into();
+        let staged = self.staged.as_slice();
+        let digest: [u8; 32] = Sha256::digest(staged).into();
         let params = self
             .spans
             .iter()
             .map(|&(name, start, end)| ParamDigest {
                 name: Cow::Borrowed(name),
-                digest: xxhash_rust::xxh3::xxh3_64(&self.staged[start..end]),
+                digest: xxhash_rust::xxh3::xxh3_64(&staged[start..end]),
             })
             .collect();
         Ok(Fingerprint { digest, params })

@@ -65,19 +65,19 @@ fn version_1_test_vector() {
     ]);
     assert_eq!(
         fp.to_string(),
-        "c2b48f98fe7db19b85f2f894231dc0e015c91c183564caad88c36975d38077d9"
+        "4546647011ceed67ddfd101382ab8d02d36eef66d57e22bde13e441ecf4918bc"
     );
 }
 
 /// The smallest vector, worked out by hand from the table in the module docs:
-/// `01` version, `06 06 "vpc_id"` name, `06 15 "vpc-00c84bd9dcad1d728"` value, hashed with
+/// `01` version, `06 "vpc_id" 00` name, `06 "vpc-00c84bd9dcad1d728" 00` value, hashed with
 /// a SHA-256 outside Rust.
 #[test]
 fn hand_encoded_test_vector() {
     let fp = fingerprint(&[("vpc_id", &"vpc-00c84bd9dcad1d728")]);
     assert_eq!(
         fp.to_string(),
-        "4123a6f6bfa7e32d269260b58c31ec429741c618d39d42c8edad3dc32c0fe110"
+        "36fc96f0be4f98c639cc43c1fccf70f4ead40ce838f78da31f3eda6a0c0b45be"
     );
 }
 
@@ -86,19 +86,57 @@ fn encoding_bytes_of_simple_values_follow_the_table() {
     let encode = |value: &dyn erased::Param| {
         let mut fp = Fingerprinter::new();
         value.add(&mut fp, "p");
-        fp.staged[4..].to_vec() // after version byte and the name "p" (06 01 70)
+        fp.staged.as_slice()[4..].to_vec() // after the version byte and the name "p" (06 70 00)
     };
     assert_eq!(encode(&()), [0x00]);
     assert_eq!(encode(&true), [0x02]);
     assert_eq!(encode(&300u16), [0x03, 0xac, 0x02]);
     assert_eq!(encode(&-1i8), [0x04, 0x00]);
-    assert_eq!(encode(&"ab"), [0x06, 0x02, b'a', b'b']);
+    assert_eq!(encode(&"ab"), [0x06, b'a', b'b', 0x00]);
+    assert_eq!(encode(&"a\0b"), [0x06, b'a', 0x00, 0xff, b'b', 0x00]);
+    assert_eq!(
+        encode(&serde_bytes_like(&[0, 7])),
+        [0x07, 0x00, 0xff, 0x07, 0x00]
+    );
     assert_eq!(encode(&Some(1u8)), [0x09, 0x03, 0x01]);
     assert_eq!(encode(&None::<u8>), [0x08]);
     assert_eq!(encode(&vec![1u8]), [0x0a, 0x03, 0x01, 0x0b]);
-    assert_eq!(
-        encode(&Kind::Local),
-        [0x0e, 0x06, 0x05, b'L', b'o', b'c', b'a', b'l', 0x00]
+    let local = [0x0e, 0x06, b'L', b'o', b'c', b'a', b'l', 0x00, 0x00];
+    assert_eq!(encode(&Kind::Local), local);
+    let map: HashMap<&str, u8> = [("b", 2), ("a", 1)].into_iter().collect();
+    let expected = [
+        0x0c, 0x06, b'a', 0x00, 0x03, 0x01, 0x06, b'b', 0x00, 0x03, 0x02, 0x0b,
+    ];
+    assert_eq!(encode(&map), expected);
+    assert_eq!(encode(&u64::MAX)[..3], [0x03, 0xff, 0xff]);
+}
+
+/// Serializes as serde bytes (as `serde_bytes` would).
+struct BytesLike<'a>(&'a [u8]);
+
+impl Serialize for BytesLike<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}
+
+fn serde_bytes_like(bytes: &[u8]) -> BytesLike<'_> {
+    BytesLike(bytes)
+}
+
+#[test]
+fn strings_with_zero_bytes_cannot_collide() {
+    let pairs: [(&str, &str); 3] = [("a\0", "a"), ("a\0\0", "a\0"), ("", "\0")];
+    for (left, right) in pairs {
+        assert_ne!(fingerprint(&[("s", &left)]), fingerprint(&[("s", &right)]));
+        assert_ne!(
+            fingerprint(&[("s", &left), ("t", &right)]),
+            fingerprint(&[("s", &right), ("t", &left)])
+        );
+    }
+    assert_ne!(
+        fingerprint(&[("v", &vec!["a\0", "b"])]),
+        fingerprint(&[("v", &vec!["a", "\0b"])])
     );
 }
 

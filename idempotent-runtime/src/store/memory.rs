@@ -1,19 +1,23 @@
 //! `MemoryStore`: the default store, for one process.
 //!
-//! Records live in a fixed number of shards, each a `HashMap` behind its own mutex, so threads
-//! working on different tokens rarely meet. A record past its TTL (or an in-progress record past
+//! Records live in a fixed number of shards, each a hash table behind its own mutex, so
+//! threads working on different tokens rarely meet. A key is hashed once (XXH3 with a seed
+//! drawn per store, so clients cannot aim tokens at one bucket) and the hash picks both the
+//! shard and the bucket. A record past its TTL (or an in-progress record past
 //! its lease) is dead: it is replaced on the next `begin` of its key and swept from its shard
 //! now and then (amortised O(1) per insert). The store is bounded: when a shard is full it drops
 //! dead records, and if none is dead it fails closed with a transient `Capacity` error; it
 //! never evicts a live record. Waiters (`concurrent = "wait"`) are woken by notification, a
 //! condition variable for threads and a Tokio `Notify` for tasks, not by polling.
 
-use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
 use std::future::{ready, Future};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use hashbrown::HashTable;
 use tokio::sync::Notify;
 
 use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, Store};
@@ -52,6 +56,7 @@ struct Inner {
     shard_capacity: usize,
     clock: Option<ManualClock>,
     fences: AtomicU64,
+    seed: u64,
 }
 
 /// One shard, on its own cache lines so two cores never share one.
@@ -64,13 +69,15 @@ struct Shard {
 
 #[derive(Default)]
 struct ShardState {
-    records: HashMap<Box<[u8]>, Entry>,
+    records: HashTable<Entry>,
     blocked_waiters: usize,
     inserts_since_sweep: usize,
 }
 
 struct Entry {
-    fingerprint: Fingerprint,
+    hash: u64,
+    key: Box<[u8]>,
+    fingerprint: Arc<Fingerprint>,
     state: State,
 }
 
@@ -80,7 +87,7 @@ enum State {
         lease_until: Instant,
     },
     Completed {
-        output: Box<[u8]>,
+        output: Arc<[u8]>,
         expires_at: Instant,
     },
 }
@@ -128,10 +135,14 @@ impl MemoryStore {
         }
     }
 
-    fn shard(&self, key: &Key) -> &Shard {
-        let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
-        // The shard count is a power of two.
-        &self.inner.shards[(hash as usize) & (self.inner.shards.len() - 1)]
+    fn hash(&self, key: &Key) -> u64 {
+        xxhash_rust::xxh3::xxh3_64_with_seed(key.as_bytes(), self.inner.seed)
+    }
+
+    /// The shard of a key's hash. The table's buckets use the hash's low bits, so the shard
+    /// takes bits from the middle (the shard count is a power of two).
+    fn shard(&self, hash: u64) -> &Shard {
+        &self.inner.shards[((hash >> 32) as usize) & (self.inner.shards.len() - 1)]
     }
 
     fn next_fence(&self) -> Fence {
@@ -139,27 +150,28 @@ impl MemoryStore {
     }
 
     /// Steps 2 and 3 share this: apply `finish` if `fence` still owns the record.
-    fn finish(&self, key: &Key, fence: Fence, finish: impl FnOnce(&mut ShardState)) -> Finish {
+    fn finish(&self, key: &Key, fence: Fence, finish: impl FnOnce(&mut ShardState, u64)) -> Finish {
         let now = self.now();
-        let shard = self.shard(key);
+        let hash = self.hash(key);
+        let shard = self.shard(hash);
         let mut state = lock(shard);
         let owned = state
-            .records
-            .get(key.as_bytes())
+            .find(hash, key)
             .is_some_and(|entry| entry.is_owned_by(fence, now));
         if !owned {
             return Finish::NotOwner;
         }
-        finish(&mut state);
+        finish(&mut state, hash);
         shard.wake(&state);
         Finish::Done
     }
 
     fn wait_blocking(&self, key: &Key, owner: Fence, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        let shard = self.shard(key);
+        let hash = self.hash(key);
+        let shard = self.shard(hash);
         let mut state = lock(shard);
-        while state.is_owned_by(key, owner, self.now()) {
+        while state.is_owned_by(hash, key, owner, self.now()) {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 return;
@@ -175,11 +187,12 @@ impl MemoryStore {
     }
 
     async fn wait_async(&self, key: &Key, owner: Fence, timeout: Duration) {
-        let shard = self.shard(key);
+        let hash = self.hash(key);
+        let shard = self.shard(hash);
         let mut notified = std::pin::pin!(shard.notify.notified());
         {
             let state = lock(shard);
-            if !state.is_owned_by(key, owner, self.now()) {
+            if !state.is_owned_by(hash, key, owner, self.now()) {
                 return;
             }
             // Registered under the lock: a change made after it cannot be missed.
@@ -207,14 +220,23 @@ impl Shard {
 }
 
 impl ShardState {
-    fn is_owned_by(&self, key: &Key, owner: Fence, now: Instant) -> bool {
+    fn find(&self, hash: u64, key: &Key) -> Option<&Entry> {
         self.records
-            .get(key.as_bytes())
+            .find(hash, |entry| *entry.key == *key.as_bytes())
+    }
+
+    fn find_mut(&mut self, hash: u64, key: &Key) -> Option<&mut Entry> {
+        self.records
+            .find_mut(hash, |entry| *entry.key == *key.as_bytes())
+    }
+
+    fn is_owned_by(&self, hash: u64, key: &Key, owner: Fence, now: Instant) -> bool {
+        self.find(hash, key)
             .is_some_and(|entry| entry.is_owned_by(owner, now))
     }
 
     fn sweep(&mut self, now: Instant) {
-        self.records.retain(|_, entry| entry.is_live(now));
+        self.records.retain(|entry| entry.is_live(now));
         self.inserts_since_sweep = 0;
     }
 
@@ -249,22 +271,29 @@ impl Store for MemoryStore {
         lease: Duration,
     ) -> Result<Begin, StoreError> {
         let now = self.now();
-        let shard = self.shard(key);
+        let hash = self.hash(key);
+        let shard = self.shard(hash);
         let mut state = lock(shard);
         let fresh = |fence| Entry {
-            fingerprint: fingerprint.clone(),
+            hash,
+            key: key.as_bytes().into(),
+            fingerprint: Arc::new(fingerprint.clone()),
             state: State::InProgress {
                 owner: fence,
                 lease_until: now + lease,
             },
         };
-        if let Some(entry) = state.records.get_mut(key.as_bytes()) {
+        if let Some(entry) = state.find_mut(hash, key) {
             if entry.is_live(now) {
                 return Ok(Begin::Existing(existing(entry, now)));
             }
             let took_over = matches!(entry.state, State::InProgress { .. });
             let fence = self.next_fence();
-            *entry = fresh(fence);
+            entry.fingerprint = Arc::new(fingerprint.clone());
+            entry.state = State::InProgress {
+                owner: fence,
+                lease_until: now + lease,
+            };
             if took_over {
                 shard.wake(&state);
             }
@@ -272,7 +301,9 @@ impl Store for MemoryStore {
         }
         state.make_room(self.inner.shard_capacity, now)?;
         let fence = self.next_fence();
-        state.records.insert(key.as_bytes().into(), fresh(fence));
+        state
+            .records
+            .insert_unique(hash, fresh(fence), |entry| entry.hash);
         Ok(Begin::Acquired {
             fence,
             took_over: false,
@@ -287,8 +318,8 @@ impl Store for MemoryStore {
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
         let expires_at = self.now() + ttl;
-        Ok(self.finish(key, fence, |state| {
-            if let Some(entry) = state.records.get_mut(key.as_bytes()) {
+        Ok(self.finish(key, fence, |state, hash| {
+            if let Some(entry) = state.find_mut(hash, key) {
                 entry.state = State::Completed {
                     output: output.into(),
                     expires_at,
@@ -298,8 +329,13 @@ impl Store for MemoryStore {
     }
 
     fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
-        Ok(self.finish(key, fence, |state| {
-            state.records.remove(key.as_bytes());
+        Ok(self.finish(key, fence, |state, hash| {
+            if let Ok(entry) = state
+                .records
+                .find_entry(hash, |entry| *entry.key == *key.as_bytes())
+            {
+                entry.remove();
+            }
         }))
     }
 
@@ -316,11 +352,11 @@ fn existing(entry: &Entry, now: Instant) -> Existing {
             lease_remaining: lease_until.saturating_duration_since(now),
         },
         State::Completed { output, .. } => ExistingState::Completed {
-            output: output.to_vec(),
+            output: Arc::clone(output),
         },
     };
     Existing {
-        fingerprint: entry.fingerprint.clone(),
+        fingerprint: Arc::clone(&entry.fingerprint),
         state,
     }
 }
@@ -415,6 +451,7 @@ impl MemoryStoreBuilder {
                 shard_capacity: self.capacity.div_ceil(shards),
                 clock: self.clock,
                 fences: AtomicU64::new(0),
+                seed: RandomState::new().hash_one(0u8),
             }),
         }
     }

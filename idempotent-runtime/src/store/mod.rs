@@ -18,6 +18,7 @@
 pub mod memory;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{Fingerprint, Key, StoreError};
@@ -33,10 +34,6 @@ pub struct Fence(pub u64);
 
 /// The answer to [`Store::begin`].
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one per call; boxing would allocate on every replay"
-)]
 pub enum Begin {
     /// The caller now owns the record and runs the handler.
     Acquired {
@@ -52,8 +49,9 @@ pub enum Begin {
 /// A live record found by [`Store::begin`].
 #[derive(Debug)]
 pub struct Existing {
-    /// The fingerprint of the request that created the record.
-    pub fingerprint: Fingerprint,
+    /// The fingerprint of the request that created the record (shared, so an in-memory
+    /// store hands it out without copying).
+    pub fingerprint: Arc<Fingerprint>,
     /// Where that request is.
     pub state: ExistingState,
 }
@@ -71,7 +69,7 @@ pub enum ExistingState {
     /// Its handler finished; this is the encoded output to replay.
     Completed {
         /// The encoded output, as given to [`Store::complete`].
-        output: Vec<u8>,
+        output: Arc<[u8]>,
     },
 }
 
