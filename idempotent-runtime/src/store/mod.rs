@@ -15,6 +15,7 @@
 //!
 //! Sync handlers need [`Store`], async handlers [`AsyncStore`].
 
+mod clock;
 pub mod memory;
 
 use std::future::Future;
@@ -23,7 +24,8 @@ use std::time::Duration;
 
 use crate::{Fingerprint, Key, StoreError};
 
-pub use memory::{ManualClock, MemoryStore, MemoryStoreBuilder};
+pub use clock::ManualClock;
+pub use memory::{MemoryStore, MemoryStoreBuilder};
 
 /// Proof of owning an in-progress record: only its holder may complete or release it.
 ///

@@ -10,18 +10,19 @@
 //! never evicts a live record. Waiters (`concurrent = "wait"`) are woken by notification, a
 //! condition variable for threads and a Tokio `Notify` for tasks, not by polling.
 
-use std::collections::hash_map::RandomState;
+mod builder;
+mod shard;
+
 use std::future::{ready, Future};
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
-use hashbrown::HashTable;
-use tokio::sync::Notify;
+use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ManualClock, Store};
+use crate::{Fingerprint, Key, StoreError};
+use shard::{lock, Entry, Shard, ShardState, State};
 
-use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, Store};
-use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
+pub use builder::MemoryStoreBuilder;
 
 /// Records the default store holds at most.
 pub const DEFAULT_CAPACITY: usize = 1_000_000;
@@ -57,52 +58,6 @@ struct Inner {
     clock: Option<ManualClock>,
     fences: AtomicU64,
     seed: u64,
-}
-
-/// One shard, on its own cache lines so two cores never share one.
-#[repr(align(128))]
-struct Shard {
-    state: Mutex<ShardState>,
-    changed: Condvar,
-    notify: Notify,
-}
-
-#[derive(Default)]
-struct ShardState {
-    records: HashTable<Entry>,
-    blocked_waiters: usize,
-    inserts_since_sweep: usize,
-}
-
-struct Entry {
-    hash: u64,
-    key: Box<[u8]>,
-    fingerprint: Arc<Fingerprint>,
-    state: State,
-}
-
-enum State {
-    InProgress {
-        owner: Fence,
-        lease_until: Instant,
-    },
-    Completed {
-        output: Arc<[u8]>,
-        expires_at: Instant,
-    },
-}
-
-impl Entry {
-    fn is_live(&self, now: Instant) -> bool {
-        match self.state {
-            State::InProgress { lease_until, .. } => lease_until > now,
-            State::Completed { expires_at, .. } => expires_at > now,
-        }
-    }
-
-    fn is_owned_by(&self, fence: Fence, now: Instant) -> bool {
-        matches!(self.state, State::InProgress { owner, lease_until } if owner == fence && lease_until > now)
-    }
 }
 
 impl Default for MemoryStore {
@@ -200,67 +155,6 @@ impl MemoryStore {
         }
         let _ = tokio::time::timeout(timeout, notified).await;
     }
-}
-
-impl Shard {
-    fn new() -> Self {
-        Self {
-            state: Mutex::default(),
-            changed: Condvar::new(),
-            notify: Notify::new(),
-        }
-    }
-
-    fn wake(&self, state: &ShardState) {
-        if state.blocked_waiters > 0 {
-            self.changed.notify_all();
-        }
-        self.notify.notify_waiters();
-    }
-}
-
-impl ShardState {
-    fn find(&self, hash: u64, key: &Key) -> Option<&Entry> {
-        self.records
-            .find(hash, |entry| *entry.key == *key.as_bytes())
-    }
-
-    fn find_mut(&mut self, hash: u64, key: &Key) -> Option<&mut Entry> {
-        self.records
-            .find_mut(hash, |entry| *entry.key == *key.as_bytes())
-    }
-
-    fn is_owned_by(&self, hash: u64, key: &Key, owner: Fence, now: Instant) -> bool {
-        self.find(hash, key)
-            .is_some_and(|entry| entry.is_owned_by(owner, now))
-    }
-
-    fn sweep(&mut self, now: Instant) {
-        self.records.retain(|entry| entry.is_live(now));
-        self.inserts_since_sweep = 0;
-    }
-
-    /// Makes room for one more record, or says the shard is full of live records.
-    fn make_room(&mut self, capacity: usize, now: Instant) -> Result<(), StoreError> {
-        self.inserts_since_sweep += 1;
-        if self.records.len() >= capacity
-            || self.inserts_since_sweep >= self.records.len().max(1024)
-        {
-            self.sweep(now);
-        }
-        if self.records.len() >= capacity {
-            return Err(StoreError::new(
-                StoreErrorKind::Capacity,
-                format!("the memory store holds {capacity} live records in this shard; raise its capacity or lower the ttl"),
-            ));
-        }
-        Ok(())
-    }
-}
-
-fn lock(shard: &Shard) -> MutexGuard<'_, ShardState> {
-    // No code that can panic runs under this lock; recover rather than propagate a poison.
-    shard.state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Store for MemoryStore {
@@ -399,101 +293,5 @@ impl AsyncStore for MemoryStore {
     }
 }
 
-/// Configures a [`MemoryStore`].
-#[derive(Debug, Clone)]
-pub struct MemoryStoreBuilder {
-    capacity: usize,
-    shards: Option<usize>,
-    clock: Option<ManualClock>,
-}
-
-impl Default for MemoryStoreBuilder {
-    fn default() -> Self {
-        Self {
-            capacity: DEFAULT_CAPACITY,
-            shards: None,
-            clock: None,
-        }
-    }
-}
-
-impl MemoryStoreBuilder {
-    /// The most records the store holds (live or awaiting a sweep); at least 1.
-    pub fn capacity(mut self, capacity: usize) -> Self {
-        self.capacity = capacity.max(1);
-        self
-    }
-
-    /// The number of shards, rounded up to a power of two (default: 4 per core, 8 to 256).
-    pub fn shards(mut self, shards: usize) -> Self {
-        self.shards = Some(shards.clamp(1, 1 << 16));
-        self
-    }
-
-    /// Reads time from a [`ManualClock`] instead of the system, so tests can expire leases
-    /// and TTLs without sleeping.
-    pub fn clock(mut self, clock: ManualClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
-    /// Builds the store.
-    pub fn build(self) -> MemoryStore {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let shards = self
-            .shards
-            .unwrap_or_else(|| (cores * 4).clamp(8, 256))
-            .next_power_of_two()
-            .min(self.capacity.next_power_of_two());
-        MemoryStore {
-            inner: Arc::new(Inner {
-                shards: (0..shards).map(|_| Shard::new()).collect(),
-                shard_capacity: self.capacity.div_ceil(shards),
-                clock: self.clock,
-                fences: AtomicU64::new(0),
-                seed: RandomState::new().hash_one(0u8),
-            }),
-        }
-    }
-}
-
-/// A clock that moves only when told to; for tests of TTLs and leases.
-///
-/// ```
-/// use std::time::Duration;
-/// use idempotent_runtime::{ManualClock, MemoryStore};
-/// let clock = ManualClock::new();
-/// let store = MemoryStore::builder().clock(clock.clone()).build();
-/// clock.advance(Duration::from_secs(61)); // every 60 s lease has now ended
-/// # let _ = store;
-/// ```
-#[derive(Debug, Clone)]
-pub struct ManualClock {
-    inner: Arc<(Instant, AtomicU64)>,
-}
-
-impl Default for ManualClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ManualClock {
-    /// A clock starting at the current instant.
-    pub fn new() -> Self {
-        Self {
-            inner: Arc::new((Instant::now(), AtomicU64::new(0))),
-        }
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
-        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        self.inner.1.fetch_add(nanos, Ordering::SeqCst);
-    }
-
-    /// The clock's current instant.
-    pub fn now(&self) -> Instant {
-        self.inner.0 + Duration::from_nanos(self.inner.1.load(Ordering::SeqCst))
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,118 @@
+//! One shard of the memory store: a hash table of records behind a mutex, with the means to
+//! wake the callers waiting on it.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use hashbrown::HashTable;
+use tokio::sync::Notify;
+
+use crate::store::Fence;
+use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
+
+/// One shard, on its own cache lines so two cores never share one.
+#[repr(align(128))]
+pub(super) struct Shard {
+    pub(super) state: Mutex<ShardState>,
+    pub(super) changed: Condvar,
+    pub(super) notify: Notify,
+}
+
+#[derive(Default)]
+pub(super) struct ShardState {
+    pub(super) records: HashTable<Entry>,
+    pub(super) blocked_waiters: usize,
+    pub(super) inserts_since_sweep: usize,
+}
+
+pub(super) struct Entry {
+    pub(super) hash: u64,
+    pub(super) key: Box<[u8]>,
+    pub(super) fingerprint: Arc<Fingerprint>,
+    pub(super) state: State,
+}
+
+pub(super) enum State {
+    InProgress {
+        owner: Fence,
+        lease_until: Instant,
+    },
+    Completed {
+        output: Arc<[u8]>,
+        expires_at: Instant,
+    },
+}
+
+impl Entry {
+    pub(super) fn is_live(&self, now: Instant) -> bool {
+        match self.state {
+            State::InProgress { lease_until, .. } => lease_until > now,
+            State::Completed { expires_at, .. } => expires_at > now,
+        }
+    }
+
+    pub(super) fn is_owned_by(&self, fence: Fence, now: Instant) -> bool {
+        matches!(self.state, State::InProgress { owner, lease_until } if owner == fence && lease_until > now)
+    }
+}
+
+impl Shard {
+    pub(super) fn new() -> Self {
+        Self {
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            notify: Notify::new(),
+        }
+    }
+
+    pub(super) fn wake(&self, state: &ShardState) {
+        if state.blocked_waiters > 0 {
+            self.changed.notify_all();
+        }
+        self.notify.notify_waiters();
+    }
+}
+
+impl ShardState {
+    pub(super) fn find(&self, hash: u64, key: &Key) -> Option<&Entry> {
+        self.records
+            .find(hash, |entry| *entry.key == *key.as_bytes())
+    }
+
+    pub(super) fn find_mut(&mut self, hash: u64, key: &Key) -> Option<&mut Entry> {
+        self.records
+            .find_mut(hash, |entry| *entry.key == *key.as_bytes())
+    }
+
+    pub(super) fn is_owned_by(&self, hash: u64, key: &Key, owner: Fence, now: Instant) -> bool {
+        self.find(hash, key)
+            .is_some_and(|entry| entry.is_owned_by(owner, now))
+    }
+
+    pub(super) fn sweep(&mut self, now: Instant) {
+        self.records.retain(|entry| entry.is_live(now));
+        self.inserts_since_sweep = 0;
+    }
+
+    /// Makes room for one more record, or says the shard is full of live records.
+    pub(super) fn make_room(&mut self, capacity: usize, now: Instant) -> Result<(), StoreError> {
+        self.inserts_since_sweep += 1;
+        if self.records.len() >= capacity
+            || self.inserts_since_sweep >= self.records.len().max(1024)
+        {
+            self.sweep(now);
+        }
+        if self.records.len() >= capacity {
+            return Err(StoreError::new(
+                StoreErrorKind::Capacity,
+                format!("the memory store holds {capacity} live records in this shard; raise its capacity or lower the ttl"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn lock(shard: &Shard) -> MutexGuard<'_, ShardState> {
+    // No code that can panic runs under this lock; recover rather than propagate a poison.
+    shard.state.lock().unwrap_or_else(PoisonError::into_inner)
+}

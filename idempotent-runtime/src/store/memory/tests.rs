@@ -1,0 +1,233 @@
+//! The store's three steps against the module contract: atomic acquire, fencing, take-over,
+//! expiry, capacity and waking waiters.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::{Fingerprinter, Operation, StoreErrorKind};
+
+const LEASE: Duration = Duration::from_secs(30);
+const TTL: Duration = Duration::from_secs(3600);
+
+fn key(token: &str) -> Key {
+    Key::new(Operation::Named("op"), None, token).expect("valid token")
+}
+
+fn fingerprint(size: u32) -> Fingerprint {
+    let mut fp = Fingerprinter::new();
+    fp.param("size", &size);
+    fp.finish().expect("fingerprints")
+}
+
+fn acquire(store: &MemoryStore, key: &Key) -> (Fence, bool) {
+    match Store::begin(store, key, &fingerprint(1), LEASE) {
+        Ok(Begin::Acquired { fence, took_over }) => (fence, took_over),
+        other => panic!("expected to acquire, got {other:?}"),
+    }
+}
+
+fn existing(store: &MemoryStore, key: &Key) -> Existing {
+    match Store::begin(store, key, &fingerprint(1), LEASE) {
+        Ok(Begin::Existing(existing)) => existing,
+        other => panic!("expected a live record, got {other:?}"),
+    }
+}
+
+fn manual() -> (MemoryStore, ManualClock) {
+    let clock = ManualClock::new();
+    (MemoryStore::builder().clock(clock.clone()).build(), clock)
+}
+
+#[test]
+fn the_first_begin_acquires_and_the_next_sees_it_in_progress() {
+    let store = MemoryStore::new();
+    let (fence, took_over) = acquire(&store, &key("a"));
+    assert!(!took_over);
+    match existing(&store, &key("a")).state {
+        ExistingState::InProgress {
+            owner,
+            lease_remaining,
+        } => {
+            assert_eq!(owner, fence);
+            assert!(lease_remaining <= LEASE);
+        }
+        other => panic!("expected in progress, got {other:?}"),
+    }
+}
+
+#[test]
+fn only_the_owner_completes_and_the_output_replays() {
+    let store = MemoryStore::new();
+    let (fence, _) = acquire(&store, &key("b"));
+    let stale = Fence(fence.0 + 1000);
+    assert_eq!(
+        Store::complete(&store, &key("b"), stale, b"x", TTL).ok(),
+        Some(Finish::NotOwner)
+    );
+    assert_eq!(
+        Store::release(&store, &key("b"), stale).ok(),
+        Some(Finish::NotOwner)
+    );
+    assert_eq!(
+        Store::complete(&store, &key("b"), fence, b"out", TTL).ok(),
+        Some(Finish::Done)
+    );
+    match existing(&store, &key("b")).state {
+        ExistingState::Completed { output } => assert_eq!(&*output, b"out"),
+        other => panic!("expected completed, got {other:?}"),
+    }
+    // A completed record is no longer owned: a late release cannot delete it.
+    assert_eq!(
+        Store::release(&store, &key("b"), fence).ok(),
+        Some(Finish::NotOwner)
+    );
+}
+
+#[test]
+fn release_frees_the_key() {
+    let store = MemoryStore::new();
+    let (fence, _) = acquire(&store, &key("c"));
+    assert_eq!(
+        Store::release(&store, &key("c"), fence).ok(),
+        Some(Finish::Done)
+    );
+    let (again, took_over) = acquire(&store, &key("c"));
+    assert!(!took_over);
+    assert_ne!(again, fence);
+}
+
+#[test]
+fn after_the_lease_a_new_owner_takes_over_and_the_old_fence_is_refused() {
+    let (store, clock) = manual();
+    let (old, _) = acquire(&store, &key("d"));
+    clock.advance(LEASE);
+    let (new, took_over) = acquire(&store, &key("d"));
+    assert!(took_over);
+    assert_ne!(old, new);
+    assert_eq!(
+        Store::complete(&store, &key("d"), old, b"late", TTL).ok(),
+        Some(Finish::NotOwner)
+    );
+    assert_eq!(
+        Store::release(&store, &key("d"), old).ok(),
+        Some(Finish::NotOwner)
+    );
+    assert_eq!(
+        Store::complete(&store, &key("d"), new, b"mine", TTL).ok(),
+        Some(Finish::Done)
+    );
+}
+
+#[test]
+fn a_completed_record_expires_after_its_ttl() {
+    let (store, clock) = manual();
+    let (fence, _) = acquire(&store, &key("e"));
+    let _ = Store::complete(&store, &key("e"), fence, b"out", TTL);
+    clock.advance(TTL - Duration::from_millis(1));
+    let _ = existing(&store, &key("e"));
+    clock.advance(Duration::from_millis(1));
+    let (_, took_over) = acquire(&store, &key("e"));
+    assert!(!took_over, "an expired completed record is not a take-over");
+}
+
+#[test]
+fn a_full_shard_fails_closed_and_never_evicts_a_live_record() {
+    let clock = ManualClock::new();
+    let store = MemoryStore::builder()
+        .capacity(3)
+        .shards(1)
+        .clock(clock.clone())
+        .build();
+    for token in ["f1", "f2", "f3"] {
+        acquire(&store, &key(token));
+    }
+    let err = Store::begin(&store, &key("f4"), &fingerprint(1), LEASE).expect_err("full");
+    assert_eq!(err.kind(), StoreErrorKind::Capacity);
+    assert!(err.is_transient());
+    for token in ["f1", "f2", "f3"] {
+        let _ = existing(&store, &key(token));
+    }
+    clock.advance(LEASE);
+    acquire(&store, &key("f4"));
+}
+
+#[test]
+fn many_keys_spread_over_shards_and_stay_apart() {
+    let store = MemoryStore::builder().capacity(20_000).build();
+    let tokens: Vec<String> = (0..10_000).map(|i| format!("k{i}")).collect();
+    let fences: Vec<Fence> = tokens
+        .iter()
+        .map(|token| acquire(&store, &key(token)).0)
+        .collect();
+    for (token, fence) in tokens.iter().zip(&fences) {
+        let output = token.as_bytes();
+        assert_eq!(
+            Store::complete(&store, &key(token), *fence, output, TTL).ok(),
+            Some(Finish::Done)
+        );
+    }
+    for token in &tokens {
+        match existing(&store, &key(token)).state {
+            ExistingState::Completed { output } => assert_eq!(&*output, token.as_bytes()),
+            other => panic!("{token}: {other:?}"),
+        }
+    }
+}
+
+/// How many threads are blocked waiting on the shard of `key`.
+fn blocked_waiters(store: &MemoryStore, key: &Key) -> usize {
+    lock(store.shard(store.hash(key))).blocked_waiters
+}
+
+#[test]
+fn a_blocked_waiter_is_woken_by_completion_not_by_its_timeout() {
+    let store = MemoryStore::new();
+    let (fence, _) = acquire(&store, &key("w"));
+    let timeout = Duration::from_secs(60);
+    let waiter = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            Store::wait(&store, &key("w"), fence, timeout).expect("waits");
+            start.elapsed()
+        })
+    };
+    while blocked_waiters(&store, &key("w")) == 0 {
+        std::thread::yield_now();
+    }
+    let _ = Store::complete(&store, &key("w"), fence, b"done", TTL);
+    let waited = waiter.join().expect("waiter");
+    assert!(
+        waited < timeout,
+        "the waiter slept out its whole timeout: no notification"
+    );
+}
+
+#[test]
+fn an_async_waiter_is_woken_by_release() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let _context = runtime.enter();
+    let store = MemoryStore::new();
+    let (fence, _) = acquire(&store, &key("aw"));
+    let key = key("aw");
+    let mut wait = std::pin::pin!(AsyncStore::wait(
+        &store,
+        &key,
+        fence,
+        Duration::from_secs(60)
+    ));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(
+        wait.as_mut().poll(&mut cx).is_pending(),
+        "the record is in progress: wait"
+    );
+    let _ = Store::release(&store, &key, fence);
+    // No time passes: only the notification can make it ready.
+    assert!(matches!(wait.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+}
