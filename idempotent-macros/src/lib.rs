@@ -12,6 +12,9 @@ mod expand;
 mod input;
 mod validate;
 
+#[cfg(test)]
+mod tests;
+
 use proc_macro::TokenStream;
 
 /// Makes a handler idempotent: a retry with the same client token and parameters replays the

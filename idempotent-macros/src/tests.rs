@@ -1,0 +1,65 @@
+//! The expansion as a whole: what the generated code for the EC2 handler holds.
+
+use quote::quote;
+
+fn expand(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> String {
+    crate::expand::idempotent(args, item).to_string()
+}
+
+fn route_table_handler() -> String {
+    expand(
+        quote!(token = "client_token"),
+        quote! {
+            pub fn create_route_table(vpc_id: String, client_token: Option<String>) -> Result<RouteTable, Ec2Error> {
+                Ok(RouteTable::new(vpc_id))
+            }
+        },
+    )
+}
+
+#[test]
+fn a_free_fn_gets_its_alias_and_one_runtime_call() {
+    let code = route_table_handler();
+    assert!(code.contains("pub type CreateRouteTableError = :: idempotent_runtime :: IdempotencyError < Ec2Error >"), "{code}");
+    assert!(code.contains("-> :: core :: result :: Result < RouteTable , CreateRouteTableError >"), "{code}");
+    assert_eq!(code.matches("run_sync").count(), 1, "{code}");
+    assert_eq!(code.matches("__idempotent_fingerprint . param").count(), 1, "{code}");
+    assert!(code.contains("token_opt (& client_token)"), "{code}");
+    assert!(code.contains("Ok (RouteTable :: new (vpc_id))"), "the body is kept verbatim: {code}");
+}
+
+#[test]
+fn the_expansion_stays_small() {
+    let code = route_table_handler();
+    assert!(code.len() < 2_000, "{} bytes: {code}", code.len());
+}
+
+#[test]
+fn methods_get_no_alias_and_name_self_in_the_operation() {
+    let code = expand(
+        quote!(token = "token", store = self.store),
+        quote!(fn create(&self, size: u32, token: &str) -> Result<u32, String> { Ok(size) }),
+    );
+    assert!(!code.contains("pub type"), "{code}");
+    assert!(code.contains("type_name :: < Self >"), "{code}");
+    assert!(code.contains("IdempotencyError < String >"), "{code}");
+}
+
+#[test]
+fn async_handlers_await_the_one_call() {
+    let code = expand(
+        quote!(token = "token", concurrent = "wait", cache_errors),
+        quote!(async fn create(size: u32, token: String) -> Result<u32, E> { Ok(size) }),
+    );
+    assert!(code.contains("run_async"), "{code}");
+    assert!(code.contains(". await"), "{code}");
+    assert!(code.contains("Concurrent :: Wait"), "{code}");
+    assert!(code.contains("Codec :: with_errors"), "{code}");
+}
+
+#[test]
+fn a_mistake_keeps_the_item_and_adds_the_error() {
+    let code = expand(quote!(tokn = "t"), quote!(fn f(t: String) {}));
+    assert!(code.contains("fn f (t : String)"), "{code}");
+    assert!(code.contains("compile_error"), "{code}");
+}
