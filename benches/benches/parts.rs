@@ -34,6 +34,12 @@ fn parts(c: &mut Criterion) {
             black_box(encoded.ok())
         })
     });
+    for len in [148usize, 183, 209, 247] {
+        let bytes = vec![7u8; len];
+        group.bench_function(format!("sha256/{len}_bytes"), |b| {
+            b.iter(|| black_box(Sha256::digest(black_box(&bytes))))
+        });
+    }
     group.bench_function("encode_only/ours", |b| {
         b.iter(|| {
             let mut fp = Fingerprinter::new();

@@ -21,11 +21,21 @@ fn route_table_handler() -> String {
 fn a_free_fn_gets_its_alias_and_one_runtime_call() {
     let code = route_table_handler();
     assert!(code.contains("pub type CreateRouteTableError = :: idempotent_runtime :: IdempotencyError < Ec2Error >"), "{code}");
-    assert!(code.contains("-> :: core :: result :: Result < RouteTable , CreateRouteTableError >"), "{code}");
+    assert!(
+        code.contains("-> :: core :: result :: Result < RouteTable , CreateRouteTableError >"),
+        "{code}"
+    );
     assert_eq!(code.matches("run_sync").count(), 1, "{code}");
-    assert_eq!(code.matches("__idempotent_fingerprint . param").count(), 1, "{code}");
+    assert_eq!(
+        code.matches("__idempotent_fingerprint . param").count(),
+        1,
+        "{code}"
+    );
     assert!(code.contains("token_opt (& client_token)"), "{code}");
-    assert!(code.contains("Ok (RouteTable :: new (vpc_id))"), "the body is kept verbatim: {code}");
+    assert!(
+        code.contains("Ok (RouteTable :: new (vpc_id))"),
+        "the body is kept verbatim: {code}"
+    );
 }
 
 #[test]
@@ -38,7 +48,11 @@ fn the_expansion_stays_small() {
 fn methods_get_no_alias_and_name_self_in_the_operation() {
     let code = expand(
         quote!(token = "token", store = self.store),
-        quote!(fn create(&self, size: u32, token: &str) -> Result<u32, String> { Ok(size) }),
+        quote!(
+            fn create(&self, size: u32, token: &str) -> Result<u32, String> {
+                Ok(size)
+            }
+        ),
     );
     assert!(!code.contains("pub type"), "{code}");
     assert!(code.contains("type_name :: < Self >"), "{code}");
@@ -49,7 +63,11 @@ fn methods_get_no_alias_and_name_self_in_the_operation() {
 fn async_handlers_await_the_one_call() {
     let code = expand(
         quote!(token = "token", concurrent = "wait", cache_errors),
-        quote!(async fn create(size: u32, token: String) -> Result<u32, E> { Ok(size) }),
+        quote!(
+            async fn create(size: u32, token: String) -> Result<u32, E> {
+                Ok(size)
+            }
+        ),
     );
     assert!(code.contains("run_async"), "{code}");
     assert!(code.contains(". await"), "{code}");
@@ -59,7 +77,12 @@ fn async_handlers_await_the_one_call() {
 
 #[test]
 fn a_mistake_keeps_the_item_and_adds_the_error() {
-    let code = expand(quote!(tokn = "t"), quote!(fn f(t: String) {}));
+    let code = expand(
+        quote!(tokn = "t"),
+        quote!(
+            fn f(t: String) {}
+        ),
+    );
     assert!(code.contains("fn f (t : String)"), "{code}");
     assert!(code.contains("compile_error"), "{code}");
 }

@@ -68,7 +68,7 @@ pub fn run_sync<S, T, E>(
 where
     S: Store + ?Sized,
 {
-    drive_sync(store, request, &codec, body).map(Outcome::into_inner)
+    drive_sync(store, &request, &codec, body).map(Outcome::into_inner)
 }
 
 /// Runs an async handler.
@@ -81,7 +81,7 @@ pub async fn run_async<S, T, E>(
 where
     S: AsyncStore + ?Sized,
 {
-    drive_async(store, request, &codec, body)
+    drive_async(store, &request, &codec, body)
         .await
         .map(Outcome::into_inner)
 }

@@ -84,7 +84,8 @@ fn encode<V>(
     value: &V,
     write: fn(&V, &mut Vec<u8>) -> Result<(), rmp_serde::encode::Error>,
 ) -> Result<Vec<u8>, StoreError> {
-    let mut bytes = Vec::with_capacity(128);
+    // Room for a typical response, so encoding rarely reallocates.
+    let mut bytes = Vec::with_capacity(512);
     bytes.extend_from_slice(&[FORMAT_MSGPACK, tag]);
     write(value, &mut bytes).map_err(|err| {
         StoreError::new(

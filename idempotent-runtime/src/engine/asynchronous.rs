@@ -13,7 +13,7 @@ use crate::{IdempotencyError, Key, Outcome, Request};
 /// Runs `body` at most once per key, replaying or rejecting duplicates.
 pub(crate) async fn drive_async<S, T, E, F>(
     store: &S,
-    request: Request,
+    request: &Request,
     codec: &Codec<T, E>,
     body: F,
 ) -> Result<Outcome<T>, IdempotencyError<E>>
@@ -29,18 +29,18 @@ where
     let deadline = wait_deadline(options);
     loop {
         let begin = store
-            .begin(&key, &fingerprint, options.lease)
+            .begin(key, fingerprint, options.lease)
             .await
-            .map_err(|err| store_failed(&key, err))?;
-        match decide(codec, &key, &fingerprint, begin, deadline) {
+            .map_err(|err| store_failed(key, err))?;
+        match decide(codec, key, fingerprint, begin, deadline) {
             Step::Run(fence) => {
-                return run_owned(store, codec, &key, fence, options.ttl, body).await
+                return run_owned(store, codec, key, fence, options.ttl, body).await
             }
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
-                .wait(&key, owner, timeout)
+                .wait(key, owner, timeout)
                 .await
-                .map_err(|err| store_failed(&key, err))?,
+                .map_err(|err| store_failed(key, err))?,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::{IdempotencyError, Key, Outcome, Request};
 /// Runs `body` at most once per key, replaying or rejecting duplicates.
 pub(crate) fn drive_sync<S, T, E, F>(
     store: &S,
-    request: Request,
+    request: &Request,
     codec: &Codec<T, E>,
     body: F,
 ) -> Result<Outcome<T>, IdempotencyError<E>>
@@ -27,14 +27,14 @@ where
     let deadline = wait_deadline(options);
     loop {
         let begin = store
-            .begin(&key, &fingerprint, options.lease)
-            .map_err(|err| store_failed(&key, err))?;
-        match decide(codec, &key, &fingerprint, begin, deadline) {
-            Step::Run(fence) => return run_owned(store, codec, &key, fence, options.ttl, body),
+            .begin(key, fingerprint, options.lease)
+            .map_err(|err| store_failed(key, err))?;
+        match decide(codec, key, fingerprint, begin, deadline) {
+            Step::Run(fence) => return run_owned(store, codec, key, fence, options.ttl, body),
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
-                .wait(&key, owner, timeout)
-                .map_err(|err| store_failed(&key, err))?,
+                .wait(key, owner, timeout)
+                .map_err(|err| store_failed(key, err))?,
         }
     }
 }

@@ -25,23 +25,21 @@ pub(crate) enum Step<T, E> {
 }
 
 /// The request's key and fingerprint, or the call's end if it needs no store.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "built once per call, then taken apart"
-)]
-pub(crate) enum Start<E> {
-    Keyed(Key, Fingerprint, &'static Options),
+pub(crate) enum Start<'r, E> {
+    Keyed(&'r Key, &'r Fingerprint, &'static Options),
     Unkeyed,
     Fail(IdempotencyError<E>),
 }
 
-pub(crate) fn start<E>(request: Request) -> Start<E> {
-    match request.prepared {
+pub(crate) fn start<E>(request: &Request) -> Start<'_, E> {
+    match &request.prepared {
         Prepared::Keyed(key, fingerprint) => Start::Keyed(key, fingerprint, request.options),
         Prepared::Unkeyed => Start::Unkeyed,
         Prepared::InvalidToken(reason) => {
             tracing::info!(target: events::TARGET, outcome = "invalid_token", %reason, "rejected an invalid client token");
-            Start::Fail(IdempotencyError::InvalidToken { reason })
+            Start::Fail(IdempotencyError::InvalidToken {
+                reason: reason.clone(),
+            })
         }
         Prepared::Unfingerprintable(err) => Start::Fail(IdempotencyError::Store(StoreError::new(
             crate::StoreErrorKind::Codec,

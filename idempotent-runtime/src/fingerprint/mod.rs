@@ -86,7 +86,7 @@ pub struct ParamDigest {
 #[derive(Clone)]
 pub struct Fingerprint {
     digest: [u8; 32],
-    params: SmallVec<[ParamDigest; 6]>,
+    params: SmallVec<[ParamDigest; 4]>,
 }
 
 impl Fingerprint {
@@ -181,7 +181,7 @@ impl fmt::Display for Fingerprint {
 pub struct Fingerprinter {
     staged: Staging,
     /// Per parameter: its name and where its value's encoding starts and ends.
-    spans: SmallVec<[(&'static str, usize, usize); 6]>,
+    spans: SmallVec<[(&'static str, usize, usize); 8]>,
     error: Option<EncodeError>,
 }
 
