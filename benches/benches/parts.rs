@@ -82,7 +82,11 @@ fn parts(c: &mut Criterion) {
     });
     let json = serde_json::to_vec(&response).unwrap_or_default();
     group.bench_function("decode_output/json", |b| {
-        b.iter(|| black_box(serde_json::from_slice::<idempotent_benches::RouteTable>(black_box(&json)).ok()))
+        b.iter(|| {
+            black_box(
+                serde_json::from_slice::<idempotent_benches::RouteTable>(black_box(&json)).ok(),
+            )
+        })
     });
     group.bench_function("encode_output/json", |b| {
         b.iter(|| black_box(serde_json::to_vec(black_box(&response)).ok()))
