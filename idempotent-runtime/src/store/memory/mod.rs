@@ -106,13 +106,12 @@ impl MemoryStore {
 
     /// Steps 2 and 3 share this: apply `finish` if `fence` still owns the record.
     fn finish(&self, key: &Key, fence: Fence, finish: impl FnOnce(&mut ShardState, u64)) -> Finish {
-        let now = self.now();
         let hash = self.hash(key);
         let shard = self.shard(hash);
         let mut state = lock(shard);
         let owned = state
             .find(hash, key)
-            .is_some_and(|entry| entry.is_owned_by(fence, now));
+            .is_some_and(|entry| entry.is_held_by(fence));
         if !owned {
             return Finish::NotOwner;
         }
@@ -126,7 +125,7 @@ impl MemoryStore {
         let hash = self.hash(key);
         let shard = self.shard(hash);
         let mut state = lock(shard);
-        while state.is_owned_by(hash, key, owner, self.now()) {
+        while state.is_running_under(hash, key, owner, self.now()) {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 return;
@@ -147,7 +146,7 @@ impl MemoryStore {
         let mut notified = std::pin::pin!(shard.notify.notified());
         {
             let state = lock(shard);
-            if !state.is_owned_by(hash, key, owner, self.now()) {
+            if !state.is_running_under(hash, key, owner, self.now()) {
                 return;
             }
             // Registered under the lock: a change made after it cannot be missed.

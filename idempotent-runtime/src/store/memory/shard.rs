@@ -51,8 +51,14 @@ impl Entry {
         }
     }
 
-    pub(super) fn is_owned_by(&self, fence: Fence, now: Instant) -> bool {
-        matches!(self.state, State::InProgress { owner, lease_until } if owner == fence && lease_until > now)
+    /// In progress under `fence`, whether or not its lease has run out: nobody took over.
+    pub(super) fn is_held_by(&self, fence: Fence) -> bool {
+        matches!(self.state, State::InProgress { owner, .. } if owner == fence)
+    }
+
+    /// In progress under `fence` with its lease still running: worth waiting for.
+    pub(super) fn is_running_under(&self, fence: Fence, now: Instant) -> bool {
+        self.is_held_by(fence) && self.is_live(now)
     }
 }
 
@@ -84,9 +90,15 @@ impl ShardState {
             .find_mut(hash, |entry| *entry.key == *key.as_bytes())
     }
 
-    pub(super) fn is_owned_by(&self, hash: u64, key: &Key, owner: Fence, now: Instant) -> bool {
+    pub(super) fn is_running_under(
+        &self,
+        hash: u64,
+        key: &Key,
+        owner: Fence,
+        now: Instant,
+    ) -> bool {
         self.find(hash, key)
-            .is_some_and(|entry| entry.is_owned_by(owner, now))
+            .is_some_and(|entry| entry.is_running_under(owner, now))
     }
 
     pub(super) fn sweep(&mut self, now: Instant) {

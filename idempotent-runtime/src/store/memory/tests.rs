@@ -119,6 +119,21 @@ fn after_the_lease_a_new_owner_takes_over_and_the_old_fence_is_refused() {
 }
 
 #[test]
+fn an_owner_past_its_lease_still_completes_if_nobody_took_over() {
+    let (store, clock) = manual();
+    let (fence, _) = acquire(&store, &key("late"));
+    clock.advance(LEASE * 2);
+    assert_eq!(
+        Store::complete(&store, &key("late"), fence, b"late", TTL).ok(),
+        Some(Finish::Done)
+    );
+    match existing(&store, &key("late")).state {
+        ExistingState::Completed { output } => assert_eq!(&*output, b"late"),
+        other => panic!("expected the late result, got {other:?}"),
+    }
+}
+
+#[test]
 fn a_completed_record_expires_after_its_ttl() {
     let (store, clock) = manual();
     let (fence, _) = acquire(&store, &key("e"));
