@@ -50,6 +50,9 @@ mod request;
 pub mod store;
 mod token;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 #[doc(hidden)]
 pub mod __private;
 

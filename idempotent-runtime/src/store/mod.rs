@@ -18,6 +18,7 @@
 
 mod clock;
 pub mod memory;
+pub mod record;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,0 +1,25 @@
+//! The conformance suite on `MemoryStore`, through its async and its blocking interface.
+
+use idempotent_runtime::testing::{Blocking, Harness};
+use idempotent_runtime::MemoryStore;
+
+struct Memory;
+
+impl Harness for Memory {
+    type Store = MemoryStore;
+    async fn store(&self) -> MemoryStore {
+        MemoryStore::new()
+    }
+}
+
+struct MemoryBlocking;
+
+impl Harness for MemoryBlocking {
+    type Store = Blocking<MemoryStore>;
+    async fn store(&self) -> Blocking<MemoryStore> {
+        Blocking(MemoryStore::new())
+    }
+}
+
+idempotent_runtime::store_conformance!(memory_async, Memory);
+idempotent_runtime::store_conformance!(memory_blocking, MemoryBlocking);
