@@ -64,5 +64,7 @@ pub use idempotent_macros::idempotent;
 pub use key::{Key, Operation};
 pub use outcome::Outcome;
 pub use request::{Concurrent, Options, Request, Scope};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
 pub use store::{AsyncStore, ManualClock, MemoryStore, Store};
 pub use token::{validate_token, ClientToken, InvalidTokenReason, MAX_TOKEN_LEN};

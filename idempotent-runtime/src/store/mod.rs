@@ -19,6 +19,8 @@
 mod clock;
 pub mod memory;
 pub mod record;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,6 +30,8 @@ use crate::{Fingerprint, Key, StoreError};
 
 pub use clock::ManualClock;
 pub use memory::{MemoryStore, MemoryStoreBuilder};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 /// Proof of owning an in-progress record: only its holder may complete or release it.
 ///

@@ -1,0 +1,353 @@
+//! `SqliteStore`: records in an SQLite file, durable across restarts and shared by every
+//! process on the machine that opens the same file. Feature `sqlite`.
+//!
+//! One table holds the records. `begin` reads and writes the key inside one `BEGIN IMMEDIATE`
+//! transaction, which SQLite serialises across threads and processes; `complete` and `release`
+//! are single statements conditioned on the fence. Times are wall-clock milliseconds, which
+//! every process on one machine shares. SQLite cannot notify other processes, so a waiter
+//! (`concurrent = "wait"`) polls with a backoff from 5 ms to 100 ms.
+//!
+//! The async interface runs each step on Tokio's blocking pool.
+
+mod schema;
+
+use std::collections::hash_map::RandomState;
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::record::{decode_fingerprint, encode_params};
+use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, Store};
+use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
+
+/// A store in an SQLite database file: one machine, durable, shared between processes.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")] {
+/// use idempotent_runtime::{idempotent, SqliteStore};
+///
+/// struct Service { store: SqliteStore }
+///
+/// impl Service {
+///     #[idempotent(token = "token", store = self.store, name = "CreateVolume")]
+///     fn create_volume(&self, size: u32, token: &str) -> u32 {
+///         size
+///     }
+/// }
+///
+/// let service = Service { store: SqliteStore::in_memory().unwrap() };
+/// assert_eq!(service.create_volume(8, "t-1").unwrap(), 8);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connection: Mutex<Connection>,
+    fences: AtomicU64,
+    fence_seed: RandomState,
+}
+
+/// A row as read for `begin`.
+struct Row {
+    fingerprint: Vec<u8>,
+    params: Vec<u8>,
+    fence: i64,
+    completed: bool,
+    deadline_ms: i64,
+    output: Option<Vec<u8>>,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database at `path`, in WAL mode, and creates the table if needed.
+    /// `path` may be an SQLite URI (`file:name?mode=memory&cache=shared`).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let connection = Connection::open(path).map_err(|err| error("open the database", err))?;
+        Self::with_connection(connection)
+    }
+
+    /// A private in-memory database: records last as long as the store.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let connection =
+            Connection::open_in_memory().map_err(|err| error("open the database", err))?;
+        Self::with_connection(connection)
+    }
+
+    fn with_connection(connection: Connection) -> Result<Self, StoreError> {
+        schema::prepare(&connection).map_err(|err| error("prepare the database", err))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                connection: Mutex::new(connection),
+                fences: AtomicU64::new(0),
+                fence_seed: RandomState::new(),
+            }),
+        })
+    }
+
+    /// Deletes records whose TTL (or lease) has ended; returns how many. Call it now and then
+    /// (a dead record is also replaced when its key is used again).
+    pub fn purge_expired(&self) -> Result<usize, StoreError> {
+        self.connection()
+            .execute(schema::PURGE, params![now_ms()])
+            .map_err(|err| error("purge expired records", err))
+    }
+
+    fn connection(&self) -> MutexGuard<'_, Connection> {
+        // No code that can panic runs under this lock; recover rather than propagate a poison.
+        self.inner
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A fence no other owner of any key has held: random, so fences from two processes differ.
+    fn next_fence(&self) -> i64 {
+        let count = self.inner.fences.fetch_add(1, Ordering::Relaxed);
+        self.inner.fence_seed.hash_one((count, std::process::id())) as i64
+    }
+
+    fn begin_blocking(
+        &self,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> Result<Begin, StoreError> {
+        let mut connection = self.connection();
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|err| error("start a transaction", err))?;
+        let now = now_ms();
+        let row = tx
+            .prepare_cached(schema::SELECT)
+            .and_then(|mut select| {
+                select
+                    .query_row(params![key.as_bytes()], read_row)
+                    .optional()
+            })
+            .map_err(|err| error("read the record", err))?;
+        let took_over = match row {
+            Some(row) if row.deadline_ms > now => return existing(row, now),
+            Some(row) => !row.completed,
+            None => false,
+        };
+        let fence = self.next_fence();
+        tx.prepare_cached(schema::UPSERT)
+            .and_then(|mut upsert| {
+                upsert.execute(params![
+                    key.as_bytes(),
+                    &fingerprint.digest()[..],
+                    encode_params(fingerprint),
+                    fence,
+                    now.saturating_add(millis(lease)),
+                ])
+            })
+            .map_err(|err| error("write the record", err))?;
+        tx.commit().map_err(|err| error("commit the record", err))?;
+        Ok(Begin::Acquired {
+            fence: Fence(fence as u64),
+            took_over,
+        })
+    }
+
+    fn finish(&self, sql: &str, values: impl rusqlite::Params) -> Result<Finish, StoreError> {
+        let changed = self
+            .connection()
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.execute(values))
+            .map_err(|err| error("update the record", err))?;
+        Ok(if changed == 1 {
+            Finish::Done
+        } else {
+            Finish::NotOwner
+        })
+    }
+
+    /// Whether the record is still in progress under `owner` with its lease running.
+    fn still_running(&self, key: &Key, owner: Fence) -> Result<bool, StoreError> {
+        self.connection()
+            .prepare_cached(schema::RUNNING)
+            .and_then(|mut statement| {
+                statement.exists(params![key.as_bytes(), owner.0 as i64, now_ms()])
+            })
+            .map_err(|err| error("read the record", err))
+    }
+}
+
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok(Row {
+        fingerprint: row.get(0)?,
+        params: row.get(1)?,
+        fence: row.get(2)?,
+        completed: row.get(3)?,
+        deadline_ms: row.get(4)?,
+        output: row.get(5)?,
+    })
+}
+
+fn existing(row: Row, now: i64) -> Result<Begin, StoreError> {
+    let fingerprint = Arc::new(decode_fingerprint(&row.fingerprint, &row.params)?);
+    let state = match (row.completed, row.output) {
+        (true, Some(output)) => ExistingState::Completed {
+            output: output.into(),
+        },
+        (true, None) => return Err(StoreError::corrupt("a completed record has no output")),
+        (false, _) => ExistingState::InProgress {
+            owner: Fence(row.fence as u64),
+            lease_remaining: Duration::from_millis(
+                u64::try_from(row.deadline_ms - now).unwrap_or(0),
+            ),
+        },
+    };
+    Ok(Begin::Existing(Existing { fingerprint, state }))
+}
+
+fn now_ms() -> i64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Maps an SQLite error: busy or locked is transient; a value of the wrong type is corrupt.
+fn error(doing: &str, err: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{CannotOpen, DatabaseBusy, DatabaseLocked};
+    let kind = match &err {
+        rusqlite::Error::SqliteFailure(failure, _)
+            if matches!(failure.code, DatabaseBusy | DatabaseLocked | CannotOpen) =>
+        {
+            StoreErrorKind::Unavailable
+        }
+        rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) => {
+            StoreErrorKind::Corrupt
+        }
+        _ => StoreErrorKind::Other,
+    };
+    StoreError::new(kind, format!("sqlite: could not {doing}")).with_source(err)
+}
+
+impl Store for SqliteStore {
+    fn begin(
+        &self,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> Result<Begin, StoreError> {
+        self.begin_blocking(key, fingerprint, lease)
+    }
+
+    fn complete(
+        &self,
+        key: &Key,
+        fence: Fence,
+        output: &[u8],
+        ttl: Duration,
+    ) -> Result<Finish, StoreError> {
+        let expires = now_ms().saturating_add(millis(ttl));
+        self.finish(
+            schema::COMPLETE,
+            params![output, expires, key.as_bytes(), fence.0 as i64],
+        )
+    }
+
+    fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
+        self.finish(schema::RELEASE, params![key.as_bytes(), fence.0 as i64])
+    }
+
+    fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
+        let deadline = Instant::now() + timeout;
+        let mut backoff = Duration::from_millis(5);
+        while self.still_running(key, owner)? {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(backoff.min(left));
+            backoff = (backoff * 2).min(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+}
+
+impl AsyncStore for SqliteStore {
+    fn begin(
+        &self,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Begin, StoreError>> + Send {
+        let (key, fingerprint) = (key.clone(), fingerprint.clone());
+        self.blocking(move |store| store.begin_blocking(&key, &fingerprint, lease))
+    }
+
+    fn complete(
+        &self,
+        key: &Key,
+        fence: Fence,
+        output: &[u8],
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
+        let (key, output) = (key.clone(), output.to_vec());
+        self.blocking(move |store| Store::complete(store, &key, fence, &output, ttl))
+    }
+
+    fn release(
+        &self,
+        key: &Key,
+        fence: Fence,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
+        let key = key.clone();
+        self.blocking(move |store| Store::release(store, &key, fence))
+    }
+
+    fn wait(
+        &self,
+        key: &Key,
+        owner: Fence,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let key = key.clone();
+        self.blocking(move |store| Store::wait(store, &key, owner, timeout))
+    }
+
+    fn release_detached(&self, key: Key, fence: Fence) {
+        let store = self.clone();
+        let release = move || {
+            let _ = Store::release(&store, &key, fence);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(release)),
+            Err(_) => release(),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Runs a blocking step on Tokio's blocking pool.
+    fn blocking<T: Send + 'static>(
+        &self,
+        step: impl FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        let store = self.clone();
+        async move {
+            tokio::task::spawn_blocking(move || step(&store))
+                .await
+                .unwrap_or_else(|err| {
+                    Err(StoreError::new(
+                        StoreErrorKind::Other,
+                        format!("sqlite step failed: {err}"),
+                    ))
+                })
+        }
+    }
+}

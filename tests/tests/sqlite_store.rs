@@ -1,0 +1,145 @@
+//! `SqliteStore` beyond the conformance suite: records survive a restart, separate
+//! connections to one file (as separate processes have) still acquire a key once, and
+//! `#[idempotent(store = ...)]` works for sync and async handlers.
+#![cfg(feature = "sqlite")]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use idempotent_runtime::store::Begin;
+use idempotent_runtime::{idempotent, Fingerprinter, Key, Operation, SqliteStore, Store};
+
+/// A database file of its own, removed (with its WAL files) when the test ends.
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new(name: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("idempotent-{name}-{}.db", std::process::id()));
+        let db = Self(path);
+        db.remove();
+        db
+    }
+
+    fn open(&self) -> SqliteStore {
+        SqliteStore::open(&self.0).expect("opens")
+    }
+
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+struct Volumes {
+    store: SqliteStore,
+}
+
+impl Volumes {
+    #[idempotent(token = "token", store = self.store, name = "CreateVolume")]
+    fn create(&self, size: u32, token: &str) -> String {
+        format!("vol-{size}-{}", RUNS.fetch_add(1, SeqCst))
+    }
+
+    #[idempotent(token = "token", store = self.store, name = "AttachVolume")]
+    async fn attach(&self, volume: String, token: String) -> Result<String, String> {
+        Ok(format!("{volume}-attached-{}", RUNS.fetch_add(1, SeqCst)))
+    }
+}
+
+#[test]
+fn a_completed_record_survives_a_restart() {
+    let db = TempDb::new("restart");
+    let first = Volumes { store: db.open() }.create(8, "restart").unwrap();
+    // A new store on the same file, as after a process restart.
+    let after_restart = Volumes { store: db.open() }.create(8, "restart").unwrap();
+    assert_eq!(first, after_restart);
+    let err = Volumes { store: db.open() }
+        .create(9, "restart")
+        .unwrap_err();
+    assert!(err
+        .to_string()
+        .starts_with("Wrong arguments for request with token restart"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_handler_replays_from_sqlite() {
+    let db = TempDb::new("async");
+    let volumes = Volumes { store: db.open() };
+    let first = volumes
+        .attach("vol-1".into(), "attach".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        volumes
+            .attach("vol-1".into(), "attach".into())
+            .await
+            .unwrap(),
+        first
+    );
+}
+
+#[test]
+fn separate_connections_to_one_file_acquire_a_key_once() {
+    let db = TempDb::new("connections");
+    let stores: Vec<SqliteStore> = (0..8).map(|_| db.open()).collect();
+    for round in 0..20 {
+        let key = Key::new(Operation::Named("race"), None, &format!("round-{round}")).unwrap();
+        let barrier = Arc::new(Barrier::new(32));
+        let acquired = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for caller in 0..32 {
+                let (store, key, barrier, acquired) =
+                    (&stores[caller % 8], &key, &barrier, &acquired);
+                scope.spawn(move || {
+                    let mut fp = Fingerprinter::new();
+                    fp.param("size", &1u32);
+                    let fp = fp.finish().unwrap();
+                    barrier.wait();
+                    if let Begin::Acquired { .. } =
+                        Store::begin(store, key, &fp, Duration::from_secs(60)).unwrap()
+                    {
+                        acquired.fetch_add(1, SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(acquired.load(SeqCst), 1, "round {round}");
+    }
+}
+
+#[test]
+fn purge_removes_only_dead_records() {
+    let db = TempDb::new("purge");
+    let store = db.open();
+    let key = |t: &str| Key::new(Operation::Named("purge"), None, t).unwrap();
+    let mut fp = Fingerprinter::new();
+    fp.param("size", &1u32);
+    let fp = fp.finish().unwrap();
+    let Begin::Acquired { fence, .. } =
+        Store::begin(&store, &key("short"), &fp, Duration::from_secs(60)).unwrap()
+    else {
+        panic!("fresh key");
+    };
+    Store::complete(&store, &key("short"), fence, b"x", Duration::from_millis(1)).unwrap();
+    Store::begin(&store, &key("live"), &fp, Duration::from_secs(60)).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    assert_eq!(store.purge_expired().unwrap(), 1);
+    assert!(matches!(
+        Store::begin(&store, &key("live"), &fp, Duration::from_secs(60)).unwrap(),
+        Begin::Existing(_)
+    ));
+}
