@@ -7,3 +7,11 @@ fn ui() {
     cases.compile_fail("ui/fail/*.rs");
     cases.pass("ui/pass/*.rs");
 }
+
+/// The store-interface errors list the stores that do implement the interface, which depends
+/// on the store features; they are pinned for the feature set CI tests (every feature).
+#[test]
+#[cfg(feature = "sqlite")]
+fn ui_store_interfaces() {
+    trybuild::TestCases::new().compile_fail("ui/stores/*.rs");
+}
