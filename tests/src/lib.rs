@@ -1,1 +1,5 @@
-//! Shared helpers for the integration tests.
+//! Shared helpers for the integration tests: connections to the real servers the store tests
+//! use, with a clear message when one is down.
+
+#[cfg(feature = "redis")]
+pub mod redis_server;

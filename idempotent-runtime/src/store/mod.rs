@@ -19,6 +19,8 @@
 mod clock;
 pub mod memory;
 pub mod record;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -28,6 +30,8 @@ use std::time::Duration;
 
 use crate::{Fingerprint, Key, StoreError};
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
 pub use clock::ManualClock;
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 #[cfg(feature = "sqlite")]
