@@ -64,6 +64,8 @@ pub use idempotent_macros::idempotent;
 pub use key::{Key, Operation};
 pub use outcome::Outcome;
 pub use request::{Concurrent, Options, Request, Scope};
+#[cfg(feature = "postgres")]
+pub use store::PostgresStore;
 #[cfg(feature = "redis")]
 pub use store::RedisStore;
 #[cfg(feature = "sqlite")]

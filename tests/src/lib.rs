@@ -3,3 +3,6 @@
 
 #[cfg(feature = "redis")]
 pub mod redis_server;
+
+#[cfg(feature = "postgres")]
+pub mod postgres_server;

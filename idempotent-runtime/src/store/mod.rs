@@ -18,6 +18,8 @@
 
 mod clock;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod record;
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -34,6 +36,8 @@ use crate::{Fingerprint, Key, StoreError};
 pub use self::redis::RedisStore;
 pub use clock::ManualClock;
 pub use memory::{MemoryStore, MemoryStoreBuilder};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -187,6 +191,18 @@ pub trait AsyncStore: Send + Sync {
     /// (cancelled) while it owns the record. Best effort: a network store spawns the release
     /// on the current runtime; if that fails, the lease ends the record.
     fn release_detached(&self, key: Key, fence: Fence);
+}
+
+/// What a network store's [`AsyncStore::release_detached`] does: release on the current Tokio
+/// runtime in a task of its own; without a runtime, leave the record to its lease.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub(crate) fn spawn_release<S: AsyncStore + Clone + 'static>(store: &S, key: Key, fence: Fence) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        let store = store.clone();
+        runtime.spawn(async move {
+            let _ = store.release(&key, fence).await;
+        });
+    }
 }
 
 impl<S: AsyncStore + ?Sized> AsyncStore for &S {

@@ -342,11 +342,6 @@ impl AsyncStore for RedisStore {
     }
 
     fn release_detached(&self, key: Key, fence: Fence) {
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let store = self.clone();
-            runtime.spawn(async move {
-                let _ = AsyncStore::release(&store, &key, fence).await;
-            });
-        }
+        super::spawn_release(self, key, fence);
     }
 }

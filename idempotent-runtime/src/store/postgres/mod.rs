@@ -1,0 +1,343 @@
+//! `PostgresStore`: records in PostgreSQL, beside a fleet's own data. Feature `postgres`.
+//!
+//! One table per schema (default `idempotent`), created by [`PostgresStore::migrate`] or by
+//! your own migrations ([`PostgresStore::migration_sql`]). `begin` is one
+//! `INSERT .. ON CONFLICT .. DO UPDATE .. WHERE` statement that takes a free or dead key and
+//! otherwise reads the live record; `complete` and `release` are single statements
+//! conditioned on the fence that also `NOTIFY` waiters, who `LISTEN` on the schema's channel
+//! (`idempotent_{schema}`) rather than poll. Expired rows stay until
+//! [`PostgresStore::purge_expired`] removes them (call it from a periodic job); a dead row is
+//! also replaced when its key is used again.
+
+mod listen;
+mod sql;
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+
+use super::record::{decode_fingerprint, encode_params};
+use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish};
+use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
+use sql::Statements;
+
+/// The schema when none is given.
+pub const DEFAULT_SCHEMA: &str = "idempotent";
+
+/// A store in PostgreSQL, for a fleet recording idempotency beside its own data.
+///
+/// Async handlers only: `#[idempotent(store = ...)]` on a sync handler is a compile error.
+///
+/// ```no_run
+/// # #[cfg(feature = "postgres")] {
+/// use idempotent_runtime::{idempotent, PostgresStore};
+///
+/// struct Service { store: PostgresStore }
+///
+/// impl Service {
+///     #[idempotent(token = "token", store = self.store, name = "CreateVolume")]
+///     async fn create_volume(&self, size: u32, token: String) -> u32 {
+///         size
+///     }
+/// }
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// let store = PostgresStore::new("postgres://postgres@127.0.0.1/app")?.with_schema("billing")?;
+/// store.migrate().await?;
+/// let service = Service { store };
+/// assert_eq!(service.create_volume(8, "t-1".into()).await?, 8);
+/// # Ok(()) }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    schema: String,
+    sql: Statements,
+    fences: AtomicU64,
+    fence_seed: RandomState,
+}
+
+impl PostgresStore {
+    /// A store for the database at `url` (`postgres://user@host:port/db` or `host=.. user=..`),
+    /// in the schema [`DEFAULT_SCHEMA`]. Connections are made on first use, in a pool of 16.
+    pub fn new(url: &str) -> Result<Self, StoreError> {
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|err| {
+            StoreError::new(StoreErrorKind::Other, "postgres: the URL does not parse")
+                .with_source(err)
+        })?;
+        config.connect_timeout(Duration::from_secs(5));
+        Self::with_config(config, DEFAULT_SCHEMA)
+    }
+
+    /// Puts the table in `schema` (a lowercase identifier), to share a database between
+    /// services or tests.
+    pub fn with_schema(self, schema: &str) -> Result<Self, StoreError> {
+        Self::with_config(self.inner.config.clone(), schema)
+    }
+
+    fn with_config(config: tokio_postgres::Config, schema: &str) -> Result<Self, StoreError> {
+        if !sql::is_identifier(schema) {
+            return Err(StoreError::new(
+                StoreErrorKind::Other,
+                format!(
+                    "postgres: the schema {schema:?} must be a lowercase identifier (a-z, 0-9, _)"
+                ),
+            ));
+        }
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(5)))
+            .create_timeout(Some(Duration::from_secs(5)))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .map_err(|err| {
+                StoreError::new(StoreErrorKind::Other, "postgres: could not build the pool")
+                    .with_source(err)
+            })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool,
+                config,
+                schema: schema.to_owned(),
+                sql: Statements::new(schema),
+                fences: AtomicU64::new(0),
+                fence_seed: RandomState::new(),
+            }),
+        })
+    }
+
+    /// The SQL that creates this store's schema and table, for your own migrations.
+    ///
+    /// ```
+    /// # #[cfg(feature = "postgres")] {
+    /// use idempotent_runtime::PostgresStore;
+    /// let store = PostgresStore::new("postgres://localhost/app").unwrap();
+    /// assert!(store.migration_sql().contains("CREATE TABLE IF NOT EXISTS idempotent.records"));
+    /// # }
+    /// ```
+    pub fn migration_sql(&self) -> &str {
+        &self.inner.sql.migrate
+    }
+
+    /// Creates the schema and table if they do not exist.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .batch_execute(&self.inner.sql.migrate)
+            .await
+            .map_err(|err| error("create the table", err))
+    }
+
+    /// Deletes rows whose TTL (or lease) has ended; returns how many.
+    pub async fn purge_expired(&self) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(self.inner.sql.purge.as_str(), &[])
+            .await
+            .map_err(|err| error("purge expired records", err))
+    }
+
+    /// The schema the table lives in.
+    pub fn schema(&self) -> &str {
+        &self.inner.schema
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.inner.pool.get().await.map_err(|err| {
+            StoreError::new(
+                StoreErrorKind::Unavailable,
+                "postgres: could not get a connection",
+            )
+            .with_source(err)
+        })
+    }
+
+    fn next_fence(&self) -> i64 {
+        let count = self.inner.fences.fetch_add(1, Ordering::Relaxed);
+        self.inner.fence_seed.hash_one((count, std::process::id())) as i64
+    }
+
+    /// Runs a fenced statement that answers one row when it changed the record.
+    async fn finish(
+        &self,
+        sql: &str,
+        values: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Finish, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(sql)
+            .await
+            .map_err(|err| error("prepare", err))?;
+        let rows = client
+            .query(&statement, values)
+            .await
+            .map_err(|err| error("update the record", err))?;
+        Ok(if rows.is_empty() {
+            Finish::NotOwner
+        } else {
+            Finish::Done
+        })
+    }
+
+    async fn running(&self, key: &Key, owner: Fence) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.inner.sql.running)
+            .await
+            .map_err(|err| error("prepare", err))?;
+        let rows = client
+            .query(&statement, &[&key.as_bytes(), &(owner.0 as i64)])
+            .await
+            .map_err(|err| error("read the record", err))?;
+        Ok(!rows.is_empty())
+    }
+}
+
+/// Maps a PostgreSQL error: a lost connection or a conflict worth retrying is transient; a
+/// missing table says to migrate.
+fn error(doing: &str, err: tokio_postgres::Error) -> StoreError {
+    let transient = [
+        SqlState::T_R_SERIALIZATION_FAILURE,
+        SqlState::T_R_DEADLOCK_DETECTED,
+        SqlState::ADMIN_SHUTDOWN,
+    ];
+    let (kind, hint) = match err.code() {
+        Some(code) if transient.contains(code) => (StoreErrorKind::Unavailable, ""),
+        Some(code)
+            if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME =>
+        {
+            (
+                StoreErrorKind::Other,
+                " (run PostgresStore::migrate, or its migration_sql)",
+            )
+        }
+        Some(_) => (StoreErrorKind::Other, ""),
+        None if err.is_closed() || err.as_db_error().is_none() => (StoreErrorKind::Unavailable, ""),
+        None => (StoreErrorKind::Other, ""),
+    };
+    StoreError::new(kind, format!("postgres: could not {doing}{hint}")).with_source(err)
+}
+
+/// Reads one row of the `begin` statement.
+fn begin_row(row: &tokio_postgres::Row, fence: i64) -> Result<Begin, StoreError> {
+    let corrupt = |err: tokio_postgres::Error| {
+        StoreError::corrupt("the record's columns do not decode").with_source(err)
+    };
+    if row.try_get::<_, bool>(0).map_err(corrupt)? {
+        return Ok(Begin::Acquired {
+            fence: Fence(fence as u64),
+            took_over: row.try_get(1).map_err(corrupt)?,
+        });
+    }
+    let fingerprint: Vec<u8> = row.try_get(2).map_err(corrupt)?;
+    let params: Vec<u8> = row.try_get(3).map_err(corrupt)?;
+    let fingerprint = Arc::new(decode_fingerprint(&fingerprint, &params)?);
+    let state = if row.try_get::<_, bool>(5).map_err(corrupt)? {
+        let output: Option<Vec<u8>> = row.try_get(7).map_err(corrupt)?;
+        let output =
+            output.ok_or_else(|| StoreError::corrupt("a completed record has no output"))?;
+        ExistingState::Completed {
+            output: output.into(),
+        }
+    } else {
+        let remaining: i64 = row.try_get(6).map_err(corrupt)?;
+        ExistingState::InProgress {
+            owner: Fence(row.try_get::<_, i64>(4).map_err(corrupt)? as u64),
+            lease_remaining: Duration::from_millis(u64::try_from(remaining).unwrap_or(0)),
+        }
+    };
+    Ok(Begin::Existing(Existing { fingerprint, state }))
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_millis() as f64
+}
+
+impl AsyncStore for PostgresStore {
+    async fn begin(
+        &self,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> Result<Begin, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.inner.sql.begin)
+            .await
+            .map_err(|err| error("prepare", err))?;
+        let (params, lease) = (encode_params(fingerprint), millis(lease));
+        // A concurrent writer's row may be invisible to one statement's snapshot: run it again.
+        for _ in 0..8 {
+            let fence = self.next_fence();
+            let values: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
+                &key.as_bytes(),
+                &&fingerprint.digest()[..],
+                &params,
+                &fence,
+                &lease,
+            ];
+            let rows = client
+                .query(&statement, &values)
+                .await
+                .map_err(|err| error("begin", err))?;
+            if let Some(row) = rows.first() {
+                return begin_row(row, fence);
+            }
+        }
+        Err(StoreError::new(
+            StoreErrorKind::Unavailable,
+            "postgres: the record kept changing under begin; retry",
+        ))
+    }
+
+    async fn complete(
+        &self,
+        key: &Key,
+        fence: Fence,
+        output: &[u8],
+        ttl: Duration,
+    ) -> Result<Finish, StoreError> {
+        self.finish(
+            &self.inner.sql.complete,
+            &[&key.as_bytes(), &(fence.0 as i64), &output, &millis(ttl)],
+        )
+        .await
+    }
+
+    async fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
+        self.finish(
+            &self.inner.sql.release,
+            &[&key.as_bytes(), &(fence.0 as i64)],
+        )
+        .await
+    }
+
+    async fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
+        listen::wait(self, key, owner, timeout).await
+    }
+
+    fn release_detached(&self, key: Key, fence: Fence) {
+        super::spawn_release(self, key, fence);
+    }
+}

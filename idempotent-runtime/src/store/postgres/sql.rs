@@ -1,0 +1,110 @@
+//! The PostgreSQL table and the statements on it, for one schema.
+//!
+//! `deadline` is the lease's end while a record is in progress and its expiry once completed;
+//! a record is live while `deadline` is in the future. All times are the server's
+//! (`clock_timestamp()`), so a fleet shares one clock.
+
+/// The statements, with the schema's name filled in.
+pub(super) struct Statements {
+    pub(super) migrate: String,
+    pub(super) begin: String,
+    pub(super) complete: String,
+    pub(super) release: String,
+    pub(super) running: String,
+    pub(super) purge: String,
+    pub(super) channel: String,
+}
+
+/// Whether `schema` is a plain lowercase identifier, safe to put in SQL unquoted.
+pub(super) fn is_identifier(schema: &str) -> bool {
+    let mut chars = schema.chars();
+    matches!(chars.next(), Some('a'..='z' | '_'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+        && schema.len() <= 48
+}
+
+/// The SQL that creates the schema and table; [`PostgresStore::migrate`](super::PostgresStore::migrate)
+/// runs it, or run it with your own migrations.
+pub(super) fn migration(schema: &str) -> String {
+    format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {schema}.records (
+    key         bytea PRIMARY KEY,
+    fingerprint bytea NOT NULL,
+    params      bytea NOT NULL,
+    fence       bigint NOT NULL,
+    completed   boolean NOT NULL,
+    taken_over  boolean NOT NULL,
+    deadline    timestamptz NOT NULL,
+    output      bytea
+);
+CREATE INDEX IF NOT EXISTS records_deadline ON {schema}.records (deadline);"
+    )
+}
+
+impl Statements {
+    pub(super) fn new(schema: &str) -> Self {
+        let table = format!("{schema}.records");
+        let channel = format!("idempotent_{schema}");
+        Self {
+            migrate: migration(schema),
+            // One statement: take the key if it is free or dead, else read the live record.
+            // When a concurrent writer's row is not yet visible to this statement's snapshot,
+            // it answers no row at all and the caller runs it again.
+            begin: format!(
+                "WITH acquired AS (
+                    INSERT INTO {table} AS r (key, fingerprint, params, fence, completed, taken_over, deadline, output)
+                    VALUES ($1, $2, $3, $4, false, false, clock_timestamp() + $5 * interval '1 millisecond', NULL)
+                    ON CONFLICT (key) DO UPDATE
+                        SET fingerprint = excluded.fingerprint, params = excluded.params, fence = excluded.fence,
+                            completed = false, taken_over = NOT r.completed, deadline = excluded.deadline, output = NULL
+                        WHERE r.deadline <= clock_timestamp()
+                    RETURNING taken_over
+                )
+                SELECT true, taken_over, NULL::bytea, NULL::bytea, NULL::bigint, NULL::boolean, NULL::bigint, NULL::bytea
+                FROM acquired
+                UNION ALL
+                SELECT false, false, fingerprint, params, fence, completed,
+                       greatest(0, (extract(epoch FROM deadline - clock_timestamp()) * 1000)::bigint), output
+                FROM {table}
+                WHERE key = $1 AND deadline > clock_timestamp() AND NOT EXISTS (SELECT 1 FROM acquired)"
+            ),
+            complete: format!(
+                "WITH done AS (
+                    UPDATE {table} SET completed = true, output = $3,
+                        deadline = clock_timestamp() + $4 * interval '1 millisecond'
+                    WHERE key = $1 AND fence = $2 AND NOT completed
+                    RETURNING key
+                )
+                SELECT pg_notify('{channel}', encode(key, 'hex')) FROM done"
+            ),
+            release: format!(
+                "WITH gone AS (
+                    DELETE FROM {table} WHERE key = $1 AND fence = $2 AND NOT completed RETURNING key
+                )
+                SELECT pg_notify('{channel}', encode(key, 'hex')) FROM gone"
+            ),
+            running: format!(
+                "SELECT 1 FROM {table}
+                 WHERE key = $1 AND fence = $2 AND NOT completed AND deadline > clock_timestamp()"
+            ),
+            purge: format!("DELETE FROM {table} WHERE deadline <= clock_timestamp()"),
+            channel,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_identifiers_are_schemas() {
+        for good in ["idempotent", "app_1", "_private"] {
+            assert!(is_identifier(good), "{good}");
+        }
+        for bad in ["", "1app", "App", "a-b", "a;drop table x", "a.b", "\"x\""] {
+            assert!(!is_identifier(bad), "{bad}");
+        }
+    }
+}

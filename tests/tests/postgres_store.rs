@@ -1,0 +1,106 @@
+//! `PostgresStore` behind `#[idempotent]`: two services sharing one schema run a request
+//! once, a duplicate waiting (`concurrent = "wait"`) gets the first run's result through
+//! LISTEN/NOTIFY, and a down database fails closed.
+#![cfg(feature = "postgres")]
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+
+use idempotent_runtime::{idempotent, IdempotencyError, PostgresStore};
+use idempotent_tests::postgres_server::{self, SchemaGuard};
+use tokio::sync::Notify;
+
+struct Volumes {
+    store: PostgresStore,
+    created: AtomicUsize,
+    gate: Arc<Notify>,
+}
+
+impl Volumes {
+    async fn new(schema: &str, gate: Arc<Notify>) -> Self {
+        let store = PostgresStore::new(&postgres_server::url())
+            .and_then(|s| s.with_schema(schema))
+            .expect("store");
+        store.migrate().await.expect("migrates");
+        Self {
+            store,
+            created: AtomicUsize::new(0),
+            gate,
+        }
+    }
+
+    #[idempotent(token = "token", store = self.store, name = "CreateVolume")]
+    async fn create(&self, size: u32, token: String) -> Result<String, String> {
+        let n = self.created.fetch_add(1, SeqCst);
+        Ok(format!("vol-{size}-{n}"))
+    }
+
+    /// Stops until the test opens the gate.
+    #[idempotent(token = "token", store = self.store, name = "SlowCreate", concurrent = "wait")]
+    async fn slow_create(&self, size: u32, token: String) -> Result<String, String> {
+        let n = self.created.fetch_add(1, SeqCst);
+        self.gate.notified().await;
+        Ok(format!("slow-{size}-{n}"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_services_sharing_a_schema_run_a_request_once() {
+    postgres_server::require();
+    let schema = SchemaGuard(postgres_server::unique_schema("handler"));
+    let gate = Arc::new(Notify::new());
+    let (first, second) = (
+        Volumes::new(&schema.0, gate.clone()).await,
+        Volumes::new(&schema.0, gate).await,
+    );
+    let created = first.create(8, "shared".into()).await.unwrap();
+    assert_eq!(second.create(8, "shared".into()).await.unwrap(), created);
+    assert_eq!(
+        second.created.load(SeqCst),
+        0,
+        "the second service ran the handler again"
+    );
+    let err = second.create(9, "shared".into()).await.unwrap_err();
+    assert!(
+        matches!(err, IdempotencyError::IdempotentParameterMismatch { ref mismatched, .. } if mismatched == &["size"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_duplicate_gets_the_first_result() {
+    postgres_server::require();
+    let schema = SchemaGuard(postgres_server::unique_schema("wait"));
+    let gate = Arc::new(Notify::new());
+    let first = Arc::new(Volumes::new(&schema.0, gate.clone()).await);
+    let second = Arc::new(Volumes::new(&schema.0, gate.clone()).await);
+    let running = tokio::spawn({
+        let first = first.clone();
+        async move { first.slow_create(4, "waited".into()).await }
+    });
+    while first.created.load(SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let waiting = tokio::spawn({
+        let second = second.clone();
+        async move { second.slow_create(4, "waited".into()).await }
+    });
+    gate.notify_one();
+    let result = running.await.unwrap().unwrap();
+    assert_eq!(waiting.await.unwrap().unwrap(), result);
+    assert_eq!(second.created.load(SeqCst), 0, "the waiter ran the handler");
+}
+
+#[tokio::test]
+async fn a_down_database_fails_closed_and_the_handler_does_not_run() {
+    let volumes = Volumes {
+        store: PostgresStore::new("postgres://postgres@127.0.0.1:1/test").expect("valid URL"),
+        created: AtomicUsize::new(0),
+        gate: Arc::new(Notify::new()),
+    };
+    let err = volumes.create(8, "down".into()).await.unwrap_err();
+    assert!(
+        matches!(err, IdempotencyError::Store(ref e) if e.is_transient()),
+        "{err:?}"
+    );
+    assert_eq!(volumes.created.load(SeqCst), 0);
+}
