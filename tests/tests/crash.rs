@@ -5,7 +5,7 @@
 #![cfg(all(feature = "sqlite", feature = "redis", feature = "postgres"))]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(kind: &str, place: &str, token: &str, log: &PathBuf, mode: &str) -> Self {
+    fn start(kind: &str, place: &str, token: &str, log: &Path, mode: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_crash-worker"))
             .args([kind, place, token, &log.to_string_lossy(), mode])
             .stdout(Stdio::piped())
