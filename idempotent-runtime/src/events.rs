@@ -1,67 +1,133 @@
-//! `tracing` events for every decision, under the target `idempotent`.
+//! Every decision, reported once: as a `tracing` event under the target `idempotent` and to
+//! the [`monitor`](crate::monitor) hook if one is set.
 //!
-//! Each event carries `operation`, `token` and `outcome` (one of `executed`, `replayed`,
-//! `mismatch`, `in_progress`, `taken_over`, `released`, `lease_lost`, `store_error`), so
-//! mismatches and in-progress rejections can be counted and alerted on.
+//! Each event carries `operation`, `token`, `outcome` (see
+//! [`DecisionKind::as_str`](crate::monitor::DecisionKind::as_str)) and `elapsed_us` (time since
+//! the call began); a mismatch also carries `mismatched` (the parameters that differ, comma
+//! separated) and a store error `error`.
 
+use std::time::{Duration, Instant};
+
+use tracing::Level;
+
+use crate::monitor::{self, Decision, DecisionKind};
 use crate::{Key, StoreError};
 
-pub(crate) const TARGET: &str = "idempotent";
-
-macro_rules! decision {
-    ($level:ident, $key:expr, $outcome:literal $(, $field:ident = $value:expr)* ; $message:literal) => {
-        tracing::$level!(
-            target: "idempotent",
-            operation = %$key.operation(),
-            token = $key.token(),
-            outcome = $outcome,
-            $($field = $value,)*
-            $message
-        )
-    };
+/// What every event of one call shares: its key and when it began.
+#[derive(Clone, Copy)]
+pub(crate) struct Call<'k> {
+    pub(crate) key: &'k Key,
+    started: Option<Instant>,
 }
 
-pub(crate) fn executed(key: &Key) {
-    decision!(debug, key, "executed"; "handler ran and its result was recorded");
-}
-
-pub(crate) fn replayed(key: &Key) {
-    decision!(debug, key, "replayed"; "replayed the recorded result");
-}
-
-pub(crate) fn mismatch(key: &Key, mismatched: &[String]) {
-    let mismatched = mismatched.join(",");
-    decision!(warn, key, "mismatch", mismatched = mismatched.as_str(); "token reused with other parameters");
-}
-
-pub(crate) fn in_progress(key: &Key) {
-    decision!(info, key, "in_progress"; "a request with this token is still running");
-}
-
-pub(crate) fn taken_over(key: &Key) {
-    decision!(warn, key, "taken_over"; "took over a record whose lease had ended");
-}
-
-pub(crate) fn released(key: &Key) {
-    decision!(debug, key, "released"; "handler failed or was cancelled; token released");
-}
-
-pub(crate) fn lease_lost(key: &Key) {
-    decision!(warn, key, "lease_lost"; "the lease was taken over while the handler ran; its result was not recorded");
-}
-
-pub(crate) fn store_error(key: &Key, err: &StoreError) {
-    decision!(error, key, "store_error", error = tracing::field::display(err); "idempotency store failed");
-}
-
-pub(crate) fn unrecorded(key: &Key, err: &StoreError) {
-    decision!(error, key, "store_error", error = tracing::field::display(err); "handler ran but its result could not be recorded");
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_target_is_the_crate_name() {
-        assert_eq!(super::TARGET, "idempotent");
+impl<'k> Call<'k> {
+    /// Takes the time only if someone listens: an unobserved call pays no clock read.
+    pub(crate) fn new(key: &'k Key) -> Self {
+        let listening =
+            monitor::hook().is_some() || tracing::enabled!(target: "idempotent", Level::ERROR);
+        Self {
+            key,
+            started: listening.then(Instant::now),
+        }
     }
+
+    fn elapsed(&self) -> Duration {
+        self.started
+            .map(|started| started.elapsed())
+            .unwrap_or_default()
+    }
+}
+
+fn report(call: Call<'_>, kind: DecisionKind, mismatched: &[String], error: Option<&StoreError>) {
+    let elapsed = call.elapsed();
+    if let Some(hook) = monitor::hook() {
+        hook.record(&Decision {
+            operation: Some(call.key.operation()),
+            token: call.key.token(),
+            kind,
+            mismatched,
+            elapsed,
+        });
+    }
+    let (operation, token, outcome) = (call.key.operation(), call.key.token(), kind.as_str());
+    let elapsed_us = elapsed.as_micros() as u64;
+    match kind {
+        DecisionKind::Executed => {
+            tracing::debug!(target: "idempotent", %operation, token, outcome, elapsed_us, "handler ran and its result was recorded")
+        }
+        DecisionKind::Replayed => {
+            tracing::debug!(target: "idempotent", %operation, token, outcome, elapsed_us, "replayed the recorded result")
+        }
+        DecisionKind::Released => {
+            tracing::debug!(target: "idempotent", %operation, token, outcome, elapsed_us, "handler failed or was cancelled; token released")
+        }
+        DecisionKind::InProgress => {
+            tracing::info!(target: "idempotent", %operation, token, outcome, elapsed_us, "a request with this token is still running")
+        }
+        DecisionKind::Mismatch => {
+            let mismatched = mismatched.join(",");
+            tracing::warn!(target: "idempotent", %operation, token, outcome, elapsed_us, mismatched, "token reused with other parameters")
+        }
+        DecisionKind::TakenOver => {
+            tracing::warn!(target: "idempotent", %operation, token, outcome, elapsed_us, "took over a record whose lease had ended")
+        }
+        DecisionKind::LeaseLost => {
+            tracing::warn!(target: "idempotent", %operation, token, outcome, elapsed_us, "the lease was taken over while the handler ran; its result was not recorded")
+        }
+        _ => {
+            let error = error.map(ToString::to_string).unwrap_or_default();
+            tracing::error!(target: "idempotent", %operation, token, outcome, elapsed_us, error, "idempotency store failed")
+        }
+    }
+}
+
+pub(crate) fn executed(call: Call<'_>) {
+    report(call, DecisionKind::Executed, &[], None);
+}
+
+pub(crate) fn replayed(call: Call<'_>) {
+    report(call, DecisionKind::Replayed, &[], None);
+}
+
+pub(crate) fn mismatch(call: Call<'_>, mismatched: &[String]) {
+    report(call, DecisionKind::Mismatch, mismatched, None);
+}
+
+pub(crate) fn in_progress(call: Call<'_>) {
+    report(call, DecisionKind::InProgress, &[], None);
+}
+
+pub(crate) fn taken_over(call: Call<'_>) {
+    report(call, DecisionKind::TakenOver, &[], None);
+}
+
+pub(crate) fn released(call: Call<'_>) {
+    report(call, DecisionKind::Released, &[], None);
+}
+
+pub(crate) fn lease_lost(call: Call<'_>) {
+    report(call, DecisionKind::LeaseLost, &[], None);
+}
+
+pub(crate) fn store_error(call: Call<'_>, err: &StoreError) {
+    report(call, DecisionKind::StoreError, &[], Some(err));
+}
+
+/// The handler ran but its result could not be recorded: a store error, reported as such.
+pub(crate) fn unrecorded(call: Call<'_>, err: &StoreError) {
+    report(call, DecisionKind::StoreError, &[], Some(err));
+}
+
+/// A token that broke the rules: no key, so no operation.
+pub(crate) fn invalid_token(reason: &crate::InvalidTokenReason) {
+    if let Some(hook) = monitor::hook() {
+        hook.record(&Decision {
+            operation: None,
+            token: "",
+            kind: DecisionKind::InvalidToken,
+            mismatched: &[],
+            elapsed: Duration::ZERO,
+        });
+    }
+    tracing::info!(target: "idempotent", outcome = "invalid_token", %reason, "rejected an invalid client token");
 }

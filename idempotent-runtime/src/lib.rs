@@ -45,8 +45,10 @@ mod error;
 mod events;
 mod fingerprint;
 mod key;
+pub mod monitor;
 mod outcome;
 mod request;
+mod retry;
 pub mod store;
 mod token;
 
@@ -64,6 +66,7 @@ pub use idempotent_macros::idempotent;
 pub use key::{Key, Operation};
 pub use outcome::Outcome;
 pub use request::{Concurrent, Options, Request, Scope};
+pub use retry::{retry, retry_async, RetryPolicy, Retryable};
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
 #[cfg(feature = "redis")]

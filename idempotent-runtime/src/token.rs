@@ -93,6 +93,23 @@ pub fn validate_token(token: &str) -> Result<(), InvalidTokenReason> {
 pub struct ClientToken(String);
 
 impl ClientToken {
+    /// A fresh random token: a UUID v4 in its hyphenated lowercase text, as `uuidgen` prints.
+    /// Make one per logical request and keep it across that request's retries.
+    ///
+    /// ```
+    /// use idempotent_runtime::ClientToken;
+    /// let token = ClientToken::new();
+    /// assert_eq!(token.as_str().len(), 36);
+    /// assert_ne!(token, ClientToken::new());
+    /// ```
+    #[expect(
+        clippy::new_without_default,
+        reason = "a default token would be a random one: say new()"
+    )]
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4().hyphenated().to_string())
+    }
+
     /// Parses a token, applying the token rules.
     pub fn parse(token: impl Into<String>) -> Result<Self, InvalidTokenReason> {
         let token = token.into();
@@ -141,6 +158,7 @@ impl<'de> serde::Deserialize<'de> for ClientToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[test]
     fn sixty_four_characters_pass_and_sixty_five_fail() {
@@ -166,6 +184,37 @@ mod tests {
                 })
             );
         }
+    }
+
+    #[test]
+    fn fresh_tokens_follow_the_rules_and_differ() {
+        let tokens: std::collections::HashSet<ClientToken> =
+            (0..1000).map(|_| ClientToken::new()).collect();
+        assert_eq!(tokens.len(), 1000);
+        for token in &tokens {
+            assert_eq!(validate_token(token.as_str()), Ok(()));
+            assert_eq!(
+                token.as_str().as_bytes()[14],
+                b'4',
+                "UUID version 4: {token}"
+            );
+        }
+    }
+
+    #[test]
+    fn serde_round_trips_and_rejects_bad_tokens() {
+        let token = ClientToken::new();
+        let json = format!("\"{token}\"");
+        let back: ClientToken = serde_json_like(&json).expect("valid");
+        assert_eq!(back, token);
+        assert!(serde_json_like("\"has space\"").is_err());
+    }
+
+    /// Deserializes a JSON string literal without a JSON dependency.
+    fn serde_json_like(text: &str) -> Result<ClientToken, serde::de::value::Error> {
+        use serde::de::IntoDeserializer;
+        let inner = text.trim_matches('"').to_owned();
+        ClientToken::deserialize(inner.into_deserializer())
     }
 
     #[test]

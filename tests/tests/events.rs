@@ -57,6 +57,7 @@ fn each_decision_is_an_event_with_operation_token_and_outcome() {
         assert!(line.contains("idempotent:"), "{line}");
         assert!(line.contains("operation=CreateRouteTable"), "{line}");
         assert!(line.contains("token=\"ev-"), "{line}");
+        assert!(line.contains("elapsed_us="), "{line}");
     }
     assert!(find("mismatch").contains("WARN"));
     assert!(find("mismatch").contains("mismatched=\"vpc_id\""));

@@ -7,8 +7,9 @@ use super::{
     Step,
 };
 use crate::codec::Codec;
+use crate::events::Call;
 use crate::store::{AsyncStore, Fence};
-use crate::{IdempotencyError, Key, Outcome, Request};
+use crate::{IdempotencyError, Outcome, Request};
 
 /// Runs `body` at most once per key, replaying or rejecting duplicates.
 pub(crate) async fn drive_async<S, T, E, F>(
@@ -26,21 +27,22 @@ where
         Start::Unkeyed => return fresh(body.await),
         Start::Fail(err) => return Err(err),
     };
+    let call = Call::new(key);
     let deadline = wait_deadline(options);
     loop {
         let begin = store
             .begin(key, fingerprint, options.lease)
             .await
-            .map_err(|err| store_failed(key, err))?;
-        match decide(codec, key, fingerprint, begin, deadline) {
+            .map_err(|err| store_failed(call, err))?;
+        match decide(codec, call, fingerprint, begin, deadline) {
             Step::Run(fence) => {
-                return run_owned(store, codec, key, fence, options.ttl, body).await
+                return run_owned(store, codec, call, fence, options.ttl, body).await
             }
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
                 .wait(key, owner, timeout)
                 .await
-                .map_err(|err| store_failed(key, err))?,
+                .map_err(|err| store_failed(call, err))?,
         }
     }
 }
@@ -48,7 +50,7 @@ where
 async fn run_owned<S, T, E, F>(
     store: &S,
     codec: &Codec<T, E>,
-    key: &Key,
+    call: Call<'_>,
     fence: Fence,
     ttl: std::time::Duration,
     body: F,
@@ -57,28 +59,29 @@ where
     S: AsyncStore + ?Sized,
     F: Future<Output = Result<T, E>>,
 {
-    let guard = ReleaseOnDrop { store, key, fence };
+    let guard = ReleaseOnDrop { store, call, fence };
     let result = body.await;
     std::mem::forget(guard);
-    let record = record_of(codec, key, &result);
+    let record = record_of(codec, call, &result);
     let finish = match &record {
-        Record::Complete(bytes) => store.complete(key, fence, bytes, ttl).await,
-        Record::Release => store.release(key, fence).await,
+        Record::Complete(bytes) => store.complete(call.key, fence, bytes, ttl).await,
+        Record::Release => store.release(call.key, fence).await,
     };
-    report_finish(key, &record, finish);
+    report_finish(call, &record, finish);
     fresh(result)
 }
 
 /// Releases the record if the handler panics or its future is dropped (cancelled).
 struct ReleaseOnDrop<'a, S: AsyncStore + ?Sized> {
     store: &'a S,
-    key: &'a Key,
+    call: Call<'a>,
     fence: Fence,
 }
 
 impl<S: AsyncStore + ?Sized> Drop for ReleaseOnDrop<'_, S> {
     fn drop(&mut self) {
-        self.store.release_detached(self.key.clone(), self.fence);
-        crate::events::released(self.key);
+        self.store
+            .release_detached(self.call.key.clone(), self.fence);
+        crate::events::released(self.call);
     }
 }

@@ -5,8 +5,9 @@ use super::{
     Step,
 };
 use crate::codec::Codec;
+use crate::events::Call;
 use crate::store::{Fence, Store};
-use crate::{IdempotencyError, Key, Outcome, Request};
+use crate::{IdempotencyError, Outcome, Request};
 
 /// Runs `body` at most once per key, replaying or rejecting duplicates.
 pub(crate) fn drive_sync<S, T, E, F>(
@@ -24,17 +25,18 @@ where
         Start::Unkeyed => return fresh(body()),
         Start::Fail(err) => return Err(err),
     };
+    let call = Call::new(key);
     let deadline = wait_deadline(options);
     loop {
         let begin = store
             .begin(key, fingerprint, options.lease)
-            .map_err(|err| store_failed(key, err))?;
-        match decide(codec, key, fingerprint, begin, deadline) {
-            Step::Run(fence) => return run_owned(store, codec, key, fence, options.ttl, body),
+            .map_err(|err| store_failed(call, err))?;
+        match decide(codec, call, fingerprint, begin, deadline) {
+            Step::Run(fence) => return run_owned(store, codec, call, fence, options.ttl, body),
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
                 .wait(key, owner, timeout)
-                .map_err(|err| store_failed(key, err))?,
+                .map_err(|err| store_failed(call, err))?,
         }
     }
 }
@@ -42,7 +44,7 @@ where
 fn run_owned<S, T, E, F>(
     store: &S,
     codec: &Codec<T, E>,
-    key: &Key,
+    call: Call<'_>,
     fence: Fence,
     ttl: std::time::Duration,
     body: F,
@@ -51,28 +53,28 @@ where
     S: Store + ?Sized,
     F: FnOnce() -> Result<T, E>,
 {
-    let guard = ReleaseOnUnwind { store, key, fence };
+    let guard = ReleaseOnUnwind { store, call, fence };
     let result = body();
     std::mem::forget(guard);
-    let record = record_of(codec, key, &result);
+    let record = record_of(codec, call, &result);
     let finish = match &record {
-        Record::Complete(bytes) => store.complete(key, fence, bytes, ttl),
-        Record::Release => store.release(key, fence),
+        Record::Complete(bytes) => store.complete(call.key, fence, bytes, ttl),
+        Record::Release => store.release(call.key, fence),
     };
-    report_finish(key, &record, finish);
+    report_finish(call, &record, finish);
     fresh(result)
 }
 
 /// Releases the record if the handler panics, so a retry can run.
 struct ReleaseOnUnwind<'a, S: Store + ?Sized> {
     store: &'a S,
-    key: &'a Key,
+    call: Call<'a>,
     fence: Fence,
 }
 
 impl<S: Store + ?Sized> Drop for ReleaseOnUnwind<'_, S> {
     fn drop(&mut self) {
-        let finish = self.store.release(self.key, self.fence);
-        report_finish(self.key, &Record::Release, finish);
+        let finish = self.store.release(self.call.key, self.fence);
+        report_finish(self.call, &Record::Release, finish);
     }
 }

@@ -10,9 +10,10 @@ pub(crate) use blocking::drive_sync;
 use std::time::{Duration, Instant};
 
 use crate::codec::Codec;
+use crate::events::{self, Call};
 use crate::request::{Concurrent, Options, Prepared, Request};
 use crate::store::{Begin, ExistingState, Fence, Finish};
-use crate::{events, Fingerprint, IdempotencyError, Key, Outcome, StoreError};
+use crate::{Fingerprint, IdempotencyError, Key, Outcome, StoreError};
 
 /// What the engine does after one `begin`.
 pub(crate) enum Step<T, E> {
@@ -36,7 +37,7 @@ pub(crate) fn start<E>(request: &Request) -> Start<'_, E> {
         Prepared::Keyed(key, fingerprint) => Start::Keyed(key, fingerprint, request.options),
         Prepared::Unkeyed => Start::Unkeyed,
         Prepared::InvalidToken(reason) => {
-            tracing::info!(target: events::TARGET, outcome = "invalid_token", %reason, "rejected an invalid client token");
+            events::invalid_token(reason);
             Start::Fail(IdempotencyError::InvalidToken {
                 reason: reason.clone(),
             })
@@ -59,7 +60,7 @@ pub(crate) fn wait_deadline(options: &Options) -> Option<Instant> {
 /// Decides what a `begin` answer means for this caller.
 pub(crate) fn decide<T, E>(
     codec: &Codec<T, E>,
-    key: &Key,
+    call: Call<'_>,
     fingerprint: &Fingerprint,
     begin: Begin,
     deadline: Option<Instant>,
@@ -67,7 +68,7 @@ pub(crate) fn decide<T, E>(
     let existing = match begin {
         Begin::Acquired { fence, took_over } => {
             if took_over {
-                events::taken_over(key);
+                events::taken_over(call);
             }
             return Step::Run(fence);
         }
@@ -75,15 +76,15 @@ pub(crate) fn decide<T, E>(
     };
     if *existing.fingerprint != *fingerprint {
         let mismatched = fingerprint.mismatched(&existing.fingerprint);
-        events::mismatch(key, &mismatched);
+        events::mismatch(call, &mismatched);
         return Step::Return(Err(IdempotencyError::IdempotentParameterMismatch {
-            operation: key.operation().to_string(),
-            token: key.token().to_owned(),
+            operation: call.key.operation().to_string(),
+            token: call.key.token().to_owned(),
             mismatched,
         }));
     }
     match existing.state {
-        ExistingState::Completed { output } => Step::Return(replay(codec, key, &output)),
+        ExistingState::Completed { output } => Step::Return(replay(codec, call, &output)),
         ExistingState::InProgress {
             owner,
             lease_remaining,
@@ -93,10 +94,10 @@ pub(crate) fn decide<T, E>(
                 timeout: left.min(lease_remaining),
             },
             _ => {
-                events::in_progress(key);
+                events::in_progress(call);
                 Step::Return(Err(IdempotencyError::RequestInProgress {
-                    operation: key.operation().to_string(),
-                    token: key.token().to_owned(),
+                    operation: call.key.operation().to_string(),
+                    token: call.key.token().to_owned(),
                 }))
             }
         },
@@ -105,23 +106,23 @@ pub(crate) fn decide<T, E>(
 
 fn replay<T, E>(
     codec: &Codec<T, E>,
-    key: &Key,
+    call: Call<'_>,
     output: &[u8],
 ) -> Result<Outcome<T>, IdempotencyError<E>> {
     match codec.decode(output) {
         Ok(result) => {
-            events::replayed(key);
+            events::replayed(call);
             result
                 .map(Outcome::replayed_value)
                 .map_err(IdempotencyError::Handler)
         }
-        Err(err) => Err(store_failed(key, err)),
+        Err(err) => Err(store_failed(call, err)),
     }
 }
 
 /// Reports a store failure and turns it into the caller's error.
-pub(crate) fn store_failed<E>(key: &Key, err: StoreError) -> IdempotencyError<E> {
-    events::store_error(key, &err);
+pub(crate) fn store_failed<E>(call: Call<'_>, err: StoreError) -> IdempotencyError<E> {
+    events::store_error(call, &err);
     IdempotencyError::Store(err)
 }
 
@@ -132,11 +133,15 @@ pub(crate) enum Record {
 }
 
 /// Encodes the handler's result; an output that cannot be encoded releases the record.
-pub(crate) fn record_of<T, E>(codec: &Codec<T, E>, key: &Key, result: &Result<T, E>) -> Record {
+pub(crate) fn record_of<T, E>(
+    codec: &Codec<T, E>,
+    call: Call<'_>,
+    result: &Result<T, E>,
+) -> Record {
     match codec.encode(result) {
         Some(Ok(bytes)) => Record::Complete(bytes),
         Some(Err(err)) => {
-            events::unrecorded(key, &err);
+            events::unrecorded(call, &err);
             Record::Release
         }
         None => Record::Release,
@@ -144,12 +149,12 @@ pub(crate) fn record_of<T, E>(codec: &Codec<T, E>, key: &Key, result: &Result<T,
 }
 
 /// Reports how completing or releasing went. The caller gets its own result either way.
-pub(crate) fn report_finish(key: &Key, record: &Record, finish: Result<Finish, StoreError>) {
+pub(crate) fn report_finish(call: Call<'_>, record: &Record, finish: Result<Finish, StoreError>) {
     match (record, finish) {
-        (Record::Complete(_), Ok(Finish::Done)) => events::executed(key),
-        (Record::Release, Ok(Finish::Done)) => events::released(key),
-        (_, Ok(Finish::NotOwner)) => events::lease_lost(key),
-        (_, Err(err)) => events::unrecorded(key, &err),
+        (Record::Complete(_), Ok(Finish::Done)) => events::executed(call),
+        (Record::Release, Ok(Finish::Done)) => events::released(call),
+        (_, Ok(Finish::NotOwner)) => events::lease_lost(call),
+        (_, Err(err)) => events::unrecorded(call, &err),
     }
 }
 
