@@ -7,6 +7,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
 use crate::args::Args;
+use crate::companion;
 use crate::crate_path::runtime_path;
 use crate::errors::{with_item, Errors};
 use crate::input::{Handler, Output};
@@ -88,16 +89,38 @@ impl<'a> Expansion<'a> {
             None => (TokenStream::new(), error),
         };
         sig.output = syn::parse_quote!(-> ::core::result::Result<#ok, #returned_error>);
-        let (store, request, call) = (self.store_init(), self.request_init(plan), self.call());
+        let in_impl = self.handler.has_receiver || self.args.in_impl.is_some();
+        if !companion::wanted(self.handler, in_impl) {
+            let body = self.body(plan, false);
+            return quote!(#alias #(#attrs)* #vis #sig { #body });
+        }
+        let private = &self.private;
+        let companion_sig = companion::signature(
+            self.handler,
+            quote!(::core::result::Result<#private::Outcome<#ok>, #returned_error>),
+        );
+        let (doc, delegate) = (
+            companion::doc(self.handler, in_impl),
+            companion::delegate(self.handler, in_impl, private),
+        );
+        let body = self.body(plan, true);
         quote! {
             #alias
             #(#attrs)*
-            #vis #sig {
-                #store
-                #request
-                #call
-            }
+            #vis #sig { #delegate }
+            #[doc = #doc]
+            #vis #companion_sig { #body }
         }
+    }
+
+    /// The generated logic: take the store, prepare the request, make the one runtime call.
+    fn body(&self, plan: &Plan<'_>, outcome: bool) -> TokenStream {
+        let (store, request, call) = (
+            self.store_init(),
+            self.request_init(plan),
+            self.call(outcome),
+        );
+        quote!(#store #request #call)
     }
 
     /// `IdempotencyError<E>` for the handler's error type `E`.
@@ -220,7 +243,7 @@ impl<'a> Expansion<'a> {
     }
 
     /// The one runtime call, with the body as a closure or an async block.
-    fn call(&self) -> TokenStream {
+    fn call(&self, outcome: bool) -> TokenStream {
         let (private, store, request) = (&self.private, &self.store, &self.request);
         let block = &self.handler.item.block;
         let codec = self.codec();
@@ -242,14 +265,24 @@ impl<'a> Expansion<'a> {
             .map_or_else(Span::call_site, |set| set.value.span());
         let krate = &self.krate;
         if self.handler.is_async() {
+            let run = if outcome {
+                quote!(run_async_outcome)
+            } else {
+                quote!(run_async)
+            };
             let (run, store) = (
-                quote_spanned!(span=> #krate::__private::run_async),
+                quote_spanned!(span=> #krate::__private::#run),
                 quote_spanned!(span=> &#store),
             );
             quote!(#run(#store, #request, #codec, #body).await)
         } else {
+            let run = if outcome {
+                quote!(run_sync_outcome)
+            } else {
+                quote!(run_sync)
+            };
             let (run, store) = (
-                quote_spanned!(span=> #krate::__private::run_sync),
+                quote_spanned!(span=> #krate::__private::#run),
                 quote_spanned!(span=> &#store),
             );
             quote!(#run(#store, #request, #codec, #body))

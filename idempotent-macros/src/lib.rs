@@ -5,6 +5,7 @@
 //! [`validate`] (checks, resolved into a plan) and [`expand`] (the generated code).
 
 mod args;
+mod companion;
 mod crate_path;
 mod duration;
 mod errors;

@@ -41,7 +41,48 @@ fn a_free_fn_gets_its_alias_and_one_runtime_call() {
 #[test]
 fn the_expansion_stays_small() {
     let code = route_table_handler();
-    assert!(code.len() < 2_000, "{} bytes: {code}", code.len());
+    assert!(code.len() < 2_500, "{} bytes: {code}", code.len());
+}
+
+#[test]
+fn a_free_fn_delegates_to_its_with_outcome_companion() {
+    let code = route_table_handler();
+    assert!(
+        code.contains("pub fn create_route_table_with_outcome"),
+        "{code}"
+    );
+    assert!(code.contains("Outcome < RouteTable >"), "{code}");
+    assert!(
+        code.contains("map (create_route_table_with_outcome (vpc_id , client_token)"),
+        "{code}"
+    );
+    assert_eq!(code.matches("run_sync_outcome").count(), 1, "{code}");
+}
+
+#[test]
+fn only_methods_with_a_visibility_get_a_companion() {
+    let with = expand(
+        quote!(token = "token", store = self.store),
+        quote!(
+            pub(crate) async fn create<T: Serialize>(&self, size: T, token: &str) -> u32 {
+                1
+            }
+        ),
+    );
+    assert!(
+        with.contains("self . create_with_outcome :: < T > (size , token) . await"),
+        "{with}"
+    );
+    // No visibility: perhaps a trait-impl method, where an extra method would not compile.
+    let without = expand(
+        quote!(token = "token", store = self.store),
+        quote!(
+            fn create(&self, size: u32, token: &str) -> u32 {
+                1
+            }
+        ),
+    );
+    assert!(!without.contains("with_outcome"), "{without}");
 }
 
 #[test]

@@ -8,13 +8,13 @@ use std::sync::OnceLock;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use crate::{Concurrent, Fingerprinter, Operation, Options, Request, Scope};
+pub use crate::{Concurrent, Fingerprinter, Operation, Options, Outcome, Request, Scope};
 pub use core::any::type_name;
 pub use core::time::Duration;
 
 pub use crate::codec::{Codec, Serde};
 use crate::engine::{drive_async, drive_sync};
-use crate::{AsyncStore, IdempotencyError, MemoryStore, Outcome, Store};
+use crate::{AsyncStore, IdempotencyError, MemoryStore, Store};
 
 /// The process-wide store used when `store = ...` is not given.
 pub fn default_store() -> &'static MemoryStore {
@@ -69,6 +69,32 @@ where
     S: Store + ?Sized,
 {
     drive_sync(store, &request, &codec, body).map(Outcome::into_inner)
+}
+
+/// Runs a sync handler and says whether its result was replayed.
+pub fn run_sync_outcome<S, T, E>(
+    store: &S,
+    request: Request,
+    codec: Codec<T, E>,
+    body: impl FnOnce() -> Result<T, E>,
+) -> Result<Outcome<T>, IdempotencyError<E>>
+where
+    S: Store + ?Sized,
+{
+    drive_sync(store, &request, &codec, body)
+}
+
+/// Runs an async handler and says whether its result was replayed.
+pub async fn run_async_outcome<S, T, E>(
+    store: &S,
+    request: Request,
+    codec: Codec<T, E>,
+    body: impl Future<Output = Result<T, E>>,
+) -> Result<Outcome<T>, IdempotencyError<E>>
+where
+    S: AsyncStore + ?Sized,
+{
+    drive_async(store, &request, &codec, body).await
 }
 
 /// Runs an async handler.

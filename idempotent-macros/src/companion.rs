@@ -1,0 +1,85 @@
+//! The `{fn}_with_outcome` companion: the same handler, answering `Outcome<T>` so a caller
+//! can tell a replay (Stripe's `Idempotent-Replayed`) without the handler's signature changing.
+//!
+//! The companion holds the generated logic and the handler delegates to it. It is emitted for
+//! free fns, and for methods with an explicit visibility: a trait-impl method can never have
+//! one, so a visibility qualifier proves the method is inherent and a new method may stand
+//! beside it. (Write `pub(self)` on a private method to get its companion.)
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{GenericParam, Ident, Signature, Visibility};
+
+use crate::input::Handler;
+
+/// Whether a companion can be emitted beside this handler.
+pub(crate) fn wanted(handler: &Handler, in_impl: bool) -> bool {
+    let is_method = handler.has_receiver || in_impl;
+    !is_method || !matches!(handler.item.vis, Visibility::Inherited)
+}
+
+/// The companion's name: `{fn}_with_outcome`.
+pub(crate) fn name(handler: &Handler) -> Ident {
+    let base = handler.ident().to_string();
+    format_ident!(
+        "{}_with_outcome",
+        base.trim_start_matches("r#"),
+        span = handler.ident().span()
+    )
+}
+
+/// The companion's signature: the handler's, renamed, answering `Outcome<T>`.
+pub(crate) fn signature(handler: &Handler, output: TokenStream) -> Signature {
+    let mut sig = handler.item.sig.clone();
+    sig.ident = name(handler);
+    sig.output = syn::parse_quote!(-> #output);
+    sig
+}
+
+/// Its doc line, linking back to the handler.
+pub(crate) fn doc(handler: &Handler, in_impl: bool) -> String {
+    let target = if handler.has_receiver || in_impl {
+        format!("Self::{}", handler.ident())
+    } else {
+        handler.ident().to_string()
+    };
+    format!(
+        "Like [`{}`]({target}), and also tells whether the result was replayed from an earlier call \
+         (see `idempotent_runtime::Outcome`).",
+        handler.ident()
+    )
+}
+
+/// The handler's body: call the companion with every argument and drop the outcome flag.
+pub(crate) fn delegate(handler: &Handler, in_impl: bool, private: &TokenStream) -> TokenStream {
+    let companion = name(handler);
+    let args = handler.params.iter().map(|param| &param.ident);
+    // Type and const parameters by name; lifetimes are left to inference.
+    let generics: Vec<&Ident> = handler
+        .item
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => Some(&ty.ident),
+            GenericParam::Const(constant) => Some(&constant.ident),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let turbofish = (!generics.is_empty()).then(|| quote!(::<#(#generics),*>));
+    let callee = if handler.has_receiver {
+        quote!(self.#companion #turbofish)
+    } else if in_impl {
+        quote!(Self::#companion #turbofish)
+    } else {
+        quote!(#companion #turbofish)
+    };
+    let call = quote!(#callee(#(#args),*));
+    let call = if handler.is_async() {
+        quote!(#call.await)
+    } else {
+        call
+    };
+    quote!(::core::result::Result::map(#call, #private::Outcome::into_inner))
+}
