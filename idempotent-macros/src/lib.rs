@@ -1,8 +1,8 @@
 //! The `#[idempotent]` attribute. Depend on `idempotent-runtime`, which re-exports it and holds
 //! everything the expansion calls; this crate only parses, validates and expands.
 //!
-//! The pipeline is one file a stage: [`args`] (typed options), [`input`] (the analysed fn),
-//! [`validate`] (checks, resolved into a plan) and [`expand`] (the generated code).
+//! The pipeline is one file a stage: `args.rs` (typed options), `input.rs` (the analysed fn),
+//! `validate.rs` (checks, resolved into a plan) and `expand.rs` (the generated code).
 
 mod args;
 mod companion;

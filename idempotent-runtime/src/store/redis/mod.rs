@@ -1,6 +1,6 @@
 //! `RedisStore`: records in Redis, shared by a fleet of service instances. Feature `redis`.
 //!
-//! Each record is one hash (see [`scripts`] for its fields), so it lives in one slot of a
+//! Each record is one hash (fields `fp`, `params`, `fence`, `state`, `deadline`, `output`), so it lives in one slot of a
 //! Redis Cluster. Every step is one Lua script: `begin` costs one round trip (a first call
 //! two, with `complete`; a replay one). Records expire by Redis TTL. A waiter
 //! (`concurrent = "wait"`) subscribes to the store's channel, where `complete` and `release`
