@@ -90,6 +90,38 @@ async fn a_waiting_duplicate_gets_the_first_result() {
     assert_eq!(second.created.load(SeqCst), 0, "the waiter ran the handler");
 }
 
+struct Tenants {
+    store: PostgresStore,
+}
+
+impl Tenants {
+    #[idempotent(token = "token", store = self.store, scope = "tenant", name = "Provision")]
+    pub(crate) async fn provision(&self, tenant: String, size: u32, token: String) -> u32 {
+        size
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_scope_still_completes_and_replays() {
+    postgres_server::require();
+    let schema = SchemaGuard(postgres_server::unique_schema("scope"));
+    let store = PostgresStore::new(&postgres_server::url())
+        .and_then(|s| s.with_schema(&schema.0))
+        .unwrap();
+    store.migrate().await.unwrap();
+    let tenants = Tenants { store };
+    // 20,000 bytes of key: its hex alone would pass NOTIFY's 8,000-byte payload limit.
+    let tenant = "t".repeat(20_000);
+    let first = tenants
+        .provision_with_outcome(tenant.clone(), 3, "long".into())
+        .await;
+    assert!(!first.unwrap().replayed());
+    let again = tenants
+        .provision_with_outcome(tenant, 3, "long".into())
+        .await;
+    assert!(again.unwrap().replayed());
+}
+
 #[tokio::test]
 async fn a_down_database_fails_closed_and_the_handler_does_not_run() {
     let volumes = Volumes {

@@ -136,10 +136,23 @@ fn purge_removes_only_dead_records() {
     };
     Store::complete(&store, &key("short"), fence, b"x", Duration::from_millis(1)).unwrap();
     Store::begin(&store, &key("live"), &fp, Duration::from_secs(60)).unwrap();
+    Store::begin(&store, &key("abandoned"), &fp, Duration::from_millis(1)).unwrap();
     std::thread::sleep(Duration::from_millis(5));
-    assert_eq!(store.purge_expired().unwrap(), 1);
+    assert_eq!(
+        store.purge_expired().unwrap(),
+        1,
+        "only the completed record past its TTL goes"
+    );
     assert!(matches!(
         Store::begin(&store, &key("live"), &fp, Duration::from_secs(60)).unwrap(),
         Begin::Existing(_)
+    ));
+    // Abandoned an instant ago: kept (its owner may still complete), so this is a take-over.
+    assert!(matches!(
+        Store::begin(&store, &key("abandoned"), &fp, Duration::from_secs(60)).unwrap(),
+        Begin::Acquired {
+            took_over: true,
+            ..
+        }
     ));
 }

@@ -174,6 +174,7 @@ impl Store for MemoryStore {
             state: State::InProgress {
                 owner: fence,
                 lease_until: now + lease,
+                kept_until: now + lease + lease,
             },
         };
         if let Some(entry) = state.find_mut(hash, key) {
@@ -186,6 +187,7 @@ impl Store for MemoryStore {
             entry.state = State::InProgress {
                 owner: fence,
                 lease_until: now + lease,
+                kept_until: now + lease + lease,
             };
             if took_over {
                 shard.wake(&state);
@@ -240,7 +242,9 @@ impl Store for MemoryStore {
 
 fn existing(entry: &Entry, now: Instant) -> Existing {
     let state = match &entry.state {
-        State::InProgress { owner, lease_until } => ExistingState::InProgress {
+        State::InProgress {
+            owner, lease_until, ..
+        } => ExistingState::InProgress {
             owner: *owner,
             lease_remaining: lease_until.saturating_duration_since(now),
         },

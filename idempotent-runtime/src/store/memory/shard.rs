@@ -36,6 +36,9 @@ pub(super) enum State {
     InProgress {
         owner: Fence,
         lease_until: Instant,
+        /// One lease after `lease_until`: until then a sweep keeps the record, so an owner
+        /// running late can still complete if nobody took over.
+        kept_until: Instant,
     },
     Completed {
         output: Arc<[u8]>,
@@ -48,6 +51,15 @@ impl Entry {
         match self.state {
             State::InProgress { lease_until, .. } => lease_until > now,
             State::Completed { expires_at, .. } => expires_at > now,
+        }
+    }
+
+    /// Whether a sweep may drop the record: completed past its TTL, or abandoned in progress
+    /// for a lease past its lease.
+    pub(super) fn is_sweepable(&self, now: Instant) -> bool {
+        match self.state {
+            State::InProgress { kept_until, .. } => kept_until <= now,
+            State::Completed { expires_at, .. } => expires_at <= now,
         }
     }
 
@@ -102,7 +114,7 @@ impl ShardState {
     }
 
     pub(super) fn sweep(&mut self, now: Instant) {
-        self.records.retain(|entry| entry.is_live(now));
+        self.records.retain(|entry| !entry.is_sweepable(now));
         self.inserts_since_sweep = 0;
     }
 

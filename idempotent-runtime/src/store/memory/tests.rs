@@ -134,6 +134,29 @@ fn an_owner_past_its_lease_still_completes_if_nobody_took_over() {
 }
 
 #[test]
+fn a_sweep_keeps_a_late_owners_record_for_one_more_lease() {
+    let clock = ManualClock::new();
+    let store = MemoryStore::builder()
+        .capacity(2)
+        .shards(1)
+        .clock(clock.clone())
+        .build();
+    let (late, _) = acquire(&store, &key("slow"));
+    acquire(&store, &key("other"));
+    clock.advance(LEASE + Duration::from_secs(1));
+    // The shard is full; the sweep this begin triggers must not drop the late owner's record.
+    let err = Store::begin(&store, &key("third"), &fingerprint(1), LEASE).expect_err("still full");
+    assert_eq!(err.kind(), StoreErrorKind::Capacity);
+    assert_eq!(
+        Store::complete(&store, &key("slow"), late, b"late", TTL).ok(),
+        Some(Finish::Done)
+    );
+    // A lease later, abandoned records go.
+    clock.advance(LEASE);
+    acquire(&store, &key("third"));
+}
+
+#[test]
 fn a_completed_record_expires_after_its_ttl() {
     let (store, clock) = manual();
     let (fence, _) = acquire(&store, &key("e"));
@@ -162,7 +185,8 @@ fn a_full_shard_fails_closed_and_never_evicts_a_live_record() {
     for token in ["f1", "f2", "f3"] {
         let _ = existing(&store, &key(token));
     }
-    clock.advance(LEASE);
+    // Abandoned in-progress records are dropped one lease after their lease ended.
+    clock.advance(LEASE * 2);
     acquire(&store, &key("f4"));
 }
 

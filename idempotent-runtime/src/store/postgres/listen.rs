@@ -44,7 +44,7 @@ pub(super) async fn wait(
         if !store.running(key, owner).await? {
             return Ok(());
         }
-        let wanted = hex(key.as_bytes());
+        let wanted = super::notify_payload(key);
         let changed = async {
             while let Some(payload) = notified.recv().await {
                 if payload == wanted {
@@ -58,8 +58,4 @@ pub(super) async fn wait(
     .await;
     driver.abort();
     waited
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -149,7 +149,8 @@ impl PostgresStore {
             .map_err(|err| error("create the table", err))
     }
 
-    /// Deletes rows whose TTL (or lease) has ended; returns how many.
+    /// Deletes completed rows past their TTL, and in-progress rows abandoned for an hour past
+    /// their lease; returns how many.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let client = self.client().await?;
         client
@@ -270,6 +271,12 @@ fn begin_row(row: &tokio_postgres::Row, fence: i64) -> Result<Begin, StoreError>
     Ok(Begin::Existing(Existing { fingerprint, state }))
 }
 
+/// What `NOTIFY` carries for a key: a fixed-size digest, so a long key (a large `scope`) can
+/// never exceed PostgreSQL's 8,000-byte payload limit. A collision only wakes a waiter early.
+pub(super) fn notify_payload(key: &Key) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(key.as_bytes()))
+}
+
 fn millis(duration: Duration) -> f64 {
     duration.as_millis() as f64
 }
@@ -318,17 +325,25 @@ impl AsyncStore for PostgresStore {
         output: &[u8],
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
+        let payload = notify_payload(key);
         self.finish(
             &self.inner.sql.complete,
-            &[&key.as_bytes(), &(fence.0 as i64), &output, &millis(ttl)],
+            &[
+                &key.as_bytes(),
+                &(fence.0 as i64),
+                &output,
+                &millis(ttl),
+                &payload,
+            ],
         )
         .await
     }
 
     async fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
+        let payload = notify_payload(key);
         self.finish(
             &self.inner.sql.release,
-            &[&key.as_bytes(), &(fence.0 as i64)],
+            &[&key.as_bytes(), &(fence.0 as i64), &payload],
         )
         .await
     }

@@ -76,19 +76,24 @@ impl Statements {
                     WHERE key = $1 AND fence = $2 AND NOT completed
                     RETURNING key
                 )
-                SELECT pg_notify('{channel}', encode(key, 'hex')) FROM done"
+                SELECT pg_notify('{channel}', $5) FROM done"
             ),
             release: format!(
                 "WITH gone AS (
                     DELETE FROM {table} WHERE key = $1 AND fence = $2 AND NOT completed RETURNING key
                 )
-                SELECT pg_notify('{channel}', encode(key, 'hex')) FROM gone"
+                SELECT pg_notify('{channel}', $3) FROM gone"
             ),
             running: format!(
                 "SELECT 1 FROM {table}
                  WHERE key = $1 AND fence = $2 AND NOT completed AND deadline > clock_timestamp()"
             ),
-            purge: format!("DELETE FROM {table} WHERE deadline <= clock_timestamp()"),
+            // Completed rows past their TTL; in-progress rows abandoned for an hour past their
+            // lease (a worker that late could still complete, if nobody took over).
+            purge: format!(
+                "DELETE FROM {table}
+                 WHERE deadline <= clock_timestamp() - CASE WHEN completed THEN interval '0' ELSE interval '1 hour' END"
+            ),
             channel,
         }
     }

@@ -91,8 +91,9 @@ impl SqliteStore {
         })
     }
 
-    /// Deletes records whose TTL (or lease) has ended; returns how many. Call it now and then
-    /// (a dead record is also replaced when its key is used again).
+    /// Deletes completed records past their TTL, and in-progress records abandoned for an hour
+    /// past their lease; returns how many. Call it now and then (a dead record is also
+    /// replaced when its key is used again).
     pub fn purge_expired(&self) -> Result<usize, StoreError> {
         self.connection()
             .execute(schema::PURGE, params![now_ms()])

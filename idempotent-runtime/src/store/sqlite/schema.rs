@@ -5,13 +5,14 @@
 
 use rusqlite::Connection;
 
-/// Creates the table (and WAL mode, and a busy timeout so concurrent writers queue).
+/// Creates the table, in WAL mode with `synchronous = FULL` (a recorded result survives a power
+/// loss, not only a process crash), with a busy timeout so concurrent writers queue.
 pub(super) fn prepare(connection: &Connection) -> rusqlite::Result<()> {
     connection.busy_timeout(std::time::Duration::from_secs(10))?;
     // `journal_mode` answers with a row; an in-memory database stays in "memory" mode.
     connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     connection.execute_batch(
-        "PRAGMA synchronous = NORMAL;
+        "PRAGMA synchronous = FULL;
          CREATE TABLE IF NOT EXISTS idempotency_records (
              key         BLOB PRIMARY KEY,
              fingerprint BLOB NOT NULL,
@@ -41,4 +42,7 @@ pub(super) const RELEASE: &str =
 pub(super) const RUNNING: &str = "SELECT 1 FROM idempotency_records
      WHERE key = ?1 AND fence = ?2 AND completed = 0 AND deadline_ms > ?3";
 
-pub(super) const PURGE: &str = "DELETE FROM idempotency_records WHERE deadline_ms <= ?1";
+/// Completed records past their TTL, and in-progress records abandoned for an hour past their
+/// lease (a worker that late could still have completed, if nobody took over).
+pub(super) const PURGE: &str = "DELETE FROM idempotency_records
+     WHERE (completed = 1 AND deadline_ms <= ?1) OR (completed = 0 AND deadline_ms <= ?1 - 3600000)";
