@@ -14,6 +14,9 @@
 //! 3. [`release`](Store::release): if the record is still in progress under this fence, delete
 //!    it; else refuse with [`Finish::NotOwner`].
 //!
+//! An async `complete` or `release` whose caller is dropped after the first poll must still
+//! take effect (the built-in network stores run them in a task of their own).
+//!
 //! Sync handlers need [`Store`], async handlers [`AsyncStore`].
 
 mod clock;
@@ -191,6 +194,23 @@ pub trait AsyncStore: Send + Sync {
     /// (cancelled) while it owns the record. Best effort: a network store spawns the release
     /// on the current runtime; if that fails, the lease ends the record.
     fn release_detached(&self, key: Key, fence: Fence);
+}
+
+/// Runs a step in a task of its own and awaits it, so dropping the caller (a cancelled request)
+/// cannot stop the step half-way: a `complete` that was sent is finished.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub(crate) async fn run_to_end<T: Send + 'static>(
+    step: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+) -> Result<T, StoreError> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime.spawn(step).await.unwrap_or_else(|err| {
+            Err(StoreError::new(
+                crate::StoreErrorKind::Other,
+                format!("store step failed: {err}"),
+            ))
+        }),
+        Err(_) => step.await,
+    }
 }
 
 /// What a network store's [`AsyncStore::release_detached`] does: release on the current Tokio

@@ -306,6 +306,37 @@ pub async fn a_waiter_returns_when_the_record_completes<H: Harness>(harness: &H)
     }
 }
 
+/// A `complete` whose caller is dropped after the first poll (a cancelled request) still
+/// takes effect: the result is recorded, not lost to the lease.
+pub async fn a_complete_dropped_after_its_first_poll_still_lands<H: Harness>(harness: &H) {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    let store = harness.store().await;
+    let key = key("dropped");
+    let (fence, _) = acquire(&store, &key, TTL).await;
+    {
+        let mut completing = std::pin::pin!(store.complete(&key, fence, b"kept", TTL));
+        let _ = completing
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+    }
+    for _ in 0..200 {
+        match begin(&store, &key, 1, TTL).await {
+            Begin::Existing(Existing {
+                state: ExistingState::Completed { output },
+                ..
+            }) => {
+                assert_eq!(&*output, b"kept");
+                return;
+            }
+            Begin::Existing(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Begin::Acquired { .. } => panic!("the record vanished"),
+        }
+    }
+    panic!("a complete dropped after its first poll never landed");
+}
+
 /// Garbage written under a key through the raw client is a `Corrupt` error, not a panic.
 pub async fn a_corrupt_record_is_an_error<H: Harness>(harness: &H) {
     let store = harness.store().await;

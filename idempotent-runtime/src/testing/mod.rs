@@ -93,6 +93,7 @@ macro_rules! store_conformance {
                 sixty_four_concurrent_begins_acquire_once,
                 concurrent_takers_after_the_lease_take_over_once,
                 a_waiter_returns_when_the_record_completes,
+                a_complete_dropped_after_its_first_poll_still_lands,
                 a_corrupt_record_is_an_error,
                 an_unreachable_store_fails_with_a_transient_error,
             );

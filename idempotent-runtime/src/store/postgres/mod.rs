@@ -325,26 +325,32 @@ impl AsyncStore for PostgresStore {
         output: &[u8],
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
-        let payload = notify_payload(key);
-        self.finish(
-            &self.inner.sql.complete,
-            &[
+        let (store, key, output) = (self.clone(), key.clone(), output.to_vec());
+        super::run_to_end(async move {
+            let payload = notify_payload(&key);
+            let values: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
                 &key.as_bytes(),
                 &(fence.0 as i64),
                 &output,
                 &millis(ttl),
                 &payload,
-            ],
-        )
+            ];
+            store.finish(&store.inner.sql.complete, &values).await
+        })
         .await
     }
 
     async fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
-        let payload = notify_payload(key);
-        self.finish(
-            &self.inner.sql.release,
-            &[&key.as_bytes(), &(fence.0 as i64), &payload],
-        )
+        let (store, key) = (self.clone(), key.clone());
+        super::run_to_end(async move {
+            let payload = notify_payload(&key);
+            store
+                .finish(
+                    &store.inner.sql.release,
+                    &[&key.as_bytes(), &(fence.0 as i64), &payload],
+                )
+                .await
+        })
         .await
     }
 

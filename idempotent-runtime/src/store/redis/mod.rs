@@ -298,18 +298,29 @@ impl AsyncStore for RedisStore {
         output: &[u8],
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
-        let (fence, ttl, channel) = (fence.0.to_string(), millis(ttl), self.channel());
-        let args: [&[u8]; 4] = [fence.as_bytes(), output, ttl.as_bytes(), &channel];
-        self.finish(&self.inner.scripts.complete, key, &args).await
+        let (store, key, output) = (self.clone(), key.clone(), output.to_vec());
+        super::run_to_end(async move {
+            let (fence, ttl, channel) = (fence.0.to_string(), millis(ttl), store.channel());
+            let args: [&[u8]; 4] = [fence.as_bytes(), &output, ttl.as_bytes(), &channel];
+            store
+                .finish(&store.inner.scripts.complete, &key, &args)
+                .await
+        })
+        .await
     }
 
     async fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
-        let (fence, channel) = (fence.0.to_string(), self.channel());
-        self.finish(
-            &self.inner.scripts.release,
-            key,
-            &[fence.as_bytes(), &channel],
-        )
+        let (store, key) = (self.clone(), key.clone());
+        super::run_to_end(async move {
+            let (fence, channel) = (fence.0.to_string(), store.channel());
+            store
+                .finish(
+                    &store.inner.scripts.release,
+                    &key,
+                    &[fence.as_bytes(), &channel],
+                )
+                .await
+        })
         .await
     }
 
