@@ -113,11 +113,6 @@ pub(crate) fn store_error(call: Call<'_>, err: &StoreError) {
     report(call, DecisionKind::StoreError, &[], Some(err));
 }
 
-/// The handler ran but its result could not be recorded: a store error, reported as such.
-pub(crate) fn unrecorded(call: Call<'_>, err: &StoreError) {
-    report(call, DecisionKind::StoreError, &[], Some(err));
-}
-
 /// A token that broke the rules: no key, so no operation.
 pub(crate) fn invalid_token(reason: &crate::InvalidTokenReason) {
     if let Some(hook) = monitor::hook() {

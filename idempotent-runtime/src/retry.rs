@@ -113,7 +113,7 @@ impl Clock for RealClock {
 }
 
 /// The decision after a failed attempt: the delay before the next one, or give up.
-pub(crate) fn next_delay(
+fn next_delay(
     policy: &RetryPolicy,
     clock: &mut impl Clock,
     start: Instant,
@@ -127,6 +127,25 @@ pub(crate) fn next_delay(
     let delay = max.mul_f64(fraction);
     let elapsed = clock.now().saturating_duration_since(start);
     (elapsed + delay < policy.deadline).then_some(delay)
+}
+
+/// After attempt `attempt` failed with `err`: the delay before the next one, or the error to
+/// return (not retryable, or the policy gives up).
+fn after_failure<E: Retryable>(
+    policy: &RetryPolicy,
+    clock: &mut impl Clock,
+    start: Instant,
+    attempt: u32,
+    err: E,
+) -> Result<Duration, E> {
+    if !err.is_retryable() {
+        return Err(err);
+    }
+    let Some(delay) = next_delay(policy, clock, start, attempt) else {
+        return Err(err);
+    };
+    tracing::debug!(target: "idempotent", attempt, delay_ms = delay.as_millis() as u64, "retrying with the same token");
+    Ok(delay)
 }
 
 /// Calls `call(attempt)` (attempts count from 1) until it succeeds, fails with an error that
@@ -166,16 +185,10 @@ pub(crate) fn retry_with<T, E: Retryable>(
     let start = clock.now();
     let mut attempt = 1;
     loop {
-        let err = match call(attempt) {
+        match call(attempt) {
             Ok(value) => return Ok(value),
-            Err(err) if !err.is_retryable() => return Err(err),
-            Err(err) => err,
-        };
-        let Some(delay) = next_delay(policy, clock, start, attempt) else {
-            return Err(err);
-        };
-        tracing::debug!(target: "idempotent", attempt, delay_ms = delay.as_millis() as u64, "retrying with the same token");
-        sleep(delay);
+            Err(err) => sleep(after_failure(policy, clock, start, attempt, err)?),
+        }
         attempt += 1;
     }
 }
@@ -206,16 +219,12 @@ where
     let start = clock.now();
     let mut attempt = 1;
     loop {
-        let err = match call(attempt).await {
+        match call(attempt).await {
             Ok(value) => return Ok(value),
-            Err(err) if !err.is_retryable() => return Err(err),
-            Err(err) => err,
-        };
-        let Some(delay) = next_delay(policy, &mut clock, start, attempt) else {
-            return Err(err);
-        };
-        tracing::debug!(target: "idempotent", attempt, delay_ms = delay.as_millis() as u64, "retrying with the same token");
-        tokio::time::sleep(delay).await;
+            Err(err) => {
+                tokio::time::sleep(after_failure(policy, &mut clock, start, attempt, err)?).await
+            }
+        }
         attempt += 1;
     }
 }

@@ -141,7 +141,7 @@ pub(crate) fn record_of<T, E>(
     match codec.encode(result) {
         Some(Ok(bytes)) => Record::Complete(bytes),
         Some(Err(err)) => {
-            events::unrecorded(call, &err);
+            events::store_error(call, &err);
             Record::Release
         }
         None => Record::Release,
@@ -154,7 +154,7 @@ pub(crate) fn report_finish(call: Call<'_>, record: &Record, finish: Result<Fini
         (Record::Complete(_), Ok(Finish::Done)) => events::executed(call),
         (Record::Release, Ok(Finish::Done)) => events::released(call),
         (_, Ok(Finish::NotOwner)) => events::lease_lost(call),
-        (_, Err(err)) => events::unrecorded(call, &err),
+        (_, Err(err)) => events::store_error(call, &err),
     }
 }
 

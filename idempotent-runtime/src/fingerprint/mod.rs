@@ -146,11 +146,6 @@ impl Fingerprint {
         );
         names
     }
-
-    /// The per-parameter digests as an owned list, for a store to keep.
-    pub fn params_to_vec(&self) -> Vec<ParamDigest> {
-        self.params.to_vec()
-    }
 }
 
 impl PartialEq for Fingerprint {

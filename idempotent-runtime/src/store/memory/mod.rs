@@ -18,9 +18,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
+use hashbrown::hash_table::OccupiedEntry;
+
 use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ManualClock, Store};
 use crate::{Fingerprint, Key, StoreError};
-use shard::{lock, Entry, Shard, ShardState, State};
+use shard::{lock, Entry, Shard, State};
 
 pub use builder::MemoryStoreBuilder;
 
@@ -104,18 +106,21 @@ impl MemoryStore {
         Fence(self.inner.fences.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
-    /// Steps 2 and 3 share this: apply `finish` if `fence` still owns the record.
-    fn finish(&self, key: &Key, fence: Fence, finish: impl FnOnce(&mut ShardState, u64)) -> Finish {
+    /// Steps 2 and 3 share this: if `fence` still holds the record, `finish` changes it (one
+    /// lookup) and waiters are woken.
+    fn finish(
+        &self,
+        key: &Key,
+        fence: Fence,
+        finish: impl FnOnce(OccupiedEntry<'_, Entry>),
+    ) -> Finish {
         let hash = self.hash(key);
         let shard = self.shard(hash);
         let mut state = lock(shard);
-        let owned = state
-            .find(hash, key)
-            .is_some_and(|entry| entry.is_held_by(fence));
-        if !owned {
-            return Finish::NotOwner;
+        match state.records.find_entry(hash, |entry| entry.is_for(key)) {
+            Ok(entry) if entry.get().is_held_by(fence) => finish(entry),
+            _ => return Finish::NotOwner,
         }
-        finish(&mut state, hash);
         shard.wake(&state);
         Finish::Done
     }
@@ -167,15 +172,10 @@ impl Store for MemoryStore {
         let hash = self.hash(key);
         let shard = self.shard(hash);
         let mut state = lock(shard);
-        let fresh = |fence| Entry {
-            hash,
-            key: key.as_bytes().into(),
-            fingerprint: Arc::new(fingerprint.clone()),
-            state: State::InProgress {
-                owner: fence,
-                lease_until: now + lease,
-                kept_until: now + lease + lease,
-            },
+        let in_progress = |owner| State::InProgress {
+            owner,
+            lease_until: now + lease,
+            kept_until: now + lease + lease,
         };
         if let Some(entry) = state.find_mut(hash, key) {
             if entry.is_live(now) {
@@ -184,11 +184,7 @@ impl Store for MemoryStore {
             let took_over = matches!(entry.state, State::InProgress { .. });
             let fence = self.next_fence();
             entry.fingerprint = Arc::new(fingerprint.clone());
-            entry.state = State::InProgress {
-                owner: fence,
-                lease_until: now + lease,
-                kept_until: now + lease + lease,
-            };
+            entry.state = in_progress(fence);
             if took_over {
                 shard.wake(&state);
             }
@@ -196,9 +192,13 @@ impl Store for MemoryStore {
         }
         state.make_room(self.inner.shard_capacity, now)?;
         let fence = self.next_fence();
-        state
-            .records
-            .insert_unique(hash, fresh(fence), |entry| entry.hash);
+        let entry = Entry {
+            hash,
+            key: key.as_bytes().into(),
+            fingerprint: Arc::new(fingerprint.clone()),
+            state: in_progress(fence),
+        };
+        state.records.insert_unique(hash, entry, |entry| entry.hash);
         Ok(Begin::Acquired {
             fence,
             took_over: false,
@@ -213,24 +213,17 @@ impl Store for MemoryStore {
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
         let expires_at = self.now() + ttl;
-        Ok(self.finish(key, fence, |state, hash| {
-            if let Some(entry) = state.find_mut(hash, key) {
-                entry.state = State::Completed {
-                    output: output.into(),
-                    expires_at,
-                };
-            }
+        Ok(self.finish(key, fence, |mut entry| {
+            entry.get_mut().state = State::Completed {
+                output: output.into(),
+                expires_at,
+            };
         }))
     }
 
     fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
-        Ok(self.finish(key, fence, |state, hash| {
-            if let Ok(entry) = state
-                .records
-                .find_entry(hash, |entry| *entry.key == *key.as_bytes())
-            {
-                entry.remove();
-            }
+        Ok(self.finish(key, fence, |entry| {
+            entry.remove();
         }))
     }
 

@@ -54,6 +54,11 @@ impl Entry {
         }
     }
 
+    /// Whether this is the record of `key`.
+    pub(super) fn is_for(&self, key: &Key) -> bool {
+        *self.key == *key.as_bytes()
+    }
+
     /// Whether a sweep may drop the record: completed past its TTL, or abandoned in progress
     /// for a lease past its lease.
     pub(super) fn is_sweepable(&self, now: Instant) -> bool {
@@ -93,13 +98,11 @@ impl Shard {
 
 impl ShardState {
     pub(super) fn find(&self, hash: u64, key: &Key) -> Option<&Entry> {
-        self.records
-            .find(hash, |entry| *entry.key == *key.as_bytes())
+        self.records.find(hash, |entry| entry.is_for(key))
     }
 
     pub(super) fn find_mut(&mut self, hash: u64, key: &Key) -> Option<&mut Entry> {
-        self.records
-            .find_mut(hash, |entry| *entry.key == *key.as_bytes())
+        self.records.find_mut(hash, |entry| entry.is_for(key))
     }
 
     pub(super) fn is_running_under(

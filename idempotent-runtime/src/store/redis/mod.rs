@@ -77,11 +77,19 @@ impl RedisStore {
     /// A store for the Redis at `url` (`redis://host:port/db`); it connects on first use.
     pub fn new(url: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(|err| error("parse the Redis URL", err))?;
-        Ok(Self {
+        Ok(Self::with_parts(client, OnceCell::new(), DEFAULT_PREFIX))
+    }
+
+    fn with_parts(
+        client: redis::Client,
+        connection: OnceCell<ConnectionManager>,
+        prefix: &str,
+    ) -> Self {
+        Self {
             inner: Arc::new(Inner {
                 client,
-                connection: OnceCell::new(),
-                prefix: DEFAULT_PREFIX.as_bytes().to_vec(),
+                connection,
+                prefix: prefix.as_bytes().to_vec(),
                 scripts: Scripts {
                     begin: scripts::begin(),
                     complete: scripts::complete(),
@@ -91,7 +99,7 @@ impl RedisStore {
                 fences: AtomicU64::new(0),
                 fence_seed: RandomState::new(),
             }),
-        })
+        }
     }
 
     /// Connects now, so a wrong address fails at startup rather than on the first request.
@@ -104,22 +112,11 @@ impl RedisStore {
     /// Puts every key under `prefix` (default [`DEFAULT_PREFIX`]), to share one Redis between
     /// services or tests.
     pub fn with_prefix(self, prefix: &str) -> Self {
-        let inner = Inner {
-            client: self.inner.client.clone(),
-            connection: self.inner.connection.clone(),
-            prefix: prefix.as_bytes().to_vec(),
-            scripts: Scripts {
-                begin: scripts::begin(),
-                complete: scripts::complete(),
-                release: scripts::release(),
-                running: scripts::running(),
-            },
-            fences: AtomicU64::new(0),
-            fence_seed: RandomState::new(),
-        };
-        Self {
-            inner: Arc::new(inner),
-        }
+        Self::with_parts(
+            self.inner.client.clone(),
+            self.inner.connection.clone(),
+            prefix,
+        )
     }
 
     /// The Redis key of a record: the prefix, then the encoded key.
