@@ -181,7 +181,11 @@ pub enum StoreErrorKind {
     Capacity,
     /// A record in the store could not be decoded: corrupt, or written by another program.
     Corrupt,
-    /// The handler's output could not be encoded or a stored output could not be decoded.
+    /// A value could not be encoded. On the way in, a parameter's (or the scope's) `Serialize`
+    /// failed, so the request could not be fingerprinted and the handler did not run. On the
+    /// way out, the handler's result could not be encoded: the caller still gets the result,
+    /// but it was not recorded (the token is released and an `error` event is emitted). The
+    /// message says which side. (A stored result that does not decode is [`Corrupt`](Self::Corrupt).)
     Codec,
     /// Any other failure of the store.
     Other,
@@ -243,6 +247,30 @@ impl StoreError {
     pub(crate) fn corrupt(message: impl Into<String>) -> Self {
         Self::new(StoreErrorKind::Corrupt, message)
     }
+
+    /// A driver's error, its own words (and those of its sources) in the message, so the
+    /// Display says what the server said; the error itself stays the `source`.
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "redis", feature = "postgres")),
+        allow(dead_code)
+    )]
+    pub(crate) fn from_driver(
+        kind: StoreErrorKind,
+        context: impl Into<String>,
+        err: impl Error + Send + Sync + 'static,
+    ) -> Self {
+        let mut message = context.into();
+        let mut next: Option<&(dyn Error + 'static)> = Some(&err);
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !text.is_empty() && !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            next = cause.source();
+        }
+        Self::new(kind, message).with_source(err)
+    }
 }
 
 impl fmt::Display for StoreError {
@@ -251,7 +279,7 @@ impl fmt::Display for StoreError {
             StoreErrorKind::Unavailable => "idempotency store unavailable",
             StoreErrorKind::Capacity => "idempotency store full",
             StoreErrorKind::Corrupt => "corrupt idempotency record",
-            StoreErrorKind::Codec => "idempotency output encoding failed",
+            StoreErrorKind::Codec => "idempotency encoding failed",
             StoreErrorKind::Other => "idempotency store failed",
         };
         write!(f, "{what}: {}", self.message)

@@ -1,8 +1,10 @@
 //! Shared helpers for the integration tests: connections to the real servers the store tests
-//! use, with a clear message when one is down.
+//! use, with a clear message when one is down, and isolated stores of every kind.
 
 #[cfg(feature = "redis")]
 pub mod redis_server;
 
 #[cfg(feature = "postgres")]
 pub mod postgres_server;
+
+pub mod stores;

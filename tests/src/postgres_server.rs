@@ -1,8 +1,6 @@
 //! The PostgreSQL server the tests use (127.0.0.1:5432, database `test`, or
 //! `IDEMPOTENT_TEST_POSTGRES`), and schemas of their own that are dropped afterwards.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 /// The URL of the test database.
 pub fn url() -> String {
     std::env::var("IDEMPOTENT_TEST_POSTGRES")
@@ -43,12 +41,7 @@ pub fn require() {
 
 /// A schema name no other test or run uses.
 pub fn unique_schema(label: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "test_{label}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("test_{}", crate::stores::unique(label))
 }
 
 /// Drops a test's schema when it goes out of scope.
@@ -56,6 +49,6 @@ pub struct SchemaGuard(pub String);
 
 impl Drop for SchemaGuard {
     fn drop(&mut self) {
-        let _ = execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
+        let _ = execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.0));
     }
 }

@@ -1,7 +1,5 @@
 //! The Redis server the tests use (127.0.0.1:6379, or `IDEMPOTENT_TEST_REDIS`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 /// The URL of the test Redis.
 pub fn url() -> String {
     std::env::var("IDEMPOTENT_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -22,12 +20,7 @@ pub fn require() {
 
 /// A key prefix no other test or run uses.
 pub fn unique_prefix(label: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "test:{label}:{}:{}:",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("test:{}:", crate::stores::unique(label))
 }
 
 /// Deletes every key under `prefix`.

@@ -136,3 +136,108 @@ async fn a_down_database_fails_closed_and_the_handler_does_not_run() {
     );
     assert_eq!(volumes.created.load(SeqCst), 0);
 }
+
+/// Issue 7, defect 3: a fleet's first deploy runs `migrate` from every instance at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_instances_migrating_a_new_schema_at_once_all_succeed() {
+    postgres_server::require();
+    for _ in 0..3 {
+        let schema = SchemaGuard(postgres_server::unique_schema("migrate"));
+        let stores: Vec<PostgresStore> = (0..8)
+            .map(|_| {
+                PostgresStore::new(&postgres_server::url())
+                    .and_then(|s| s.with_schema(&schema.0))
+                    .unwrap()
+            })
+            .collect();
+        let migrations: Vec<_> = stores
+            .iter()
+            .map(|store| {
+                let store = store.clone();
+                tokio::spawn(async move { store.migrate().await })
+            })
+            .collect();
+        for migration in migrations {
+            if let Err(err) = migration.await.unwrap() {
+                panic!("a concurrent migrate failed: {err}");
+            }
+        }
+        let volumes = Volumes {
+            store: stores[7].clone(),
+            created: AtomicUsize::new(0),
+            gate: Arc::new(Notify::new()),
+        };
+        volumes.create(1, "after-migrate".into()).await.unwrap();
+    }
+}
+
+/// Issue 7, defect 4: a schema named like an SQL keyword is quoted, not a syntax error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemas_named_like_sql_keywords_work() {
+    postgres_server::require();
+    for keyword in ["user", "order", "select", "table", "end", "default"] {
+        let schema = SchemaGuard(keyword.to_string());
+        let store = PostgresStore::new(&postgres_server::url())
+            .and_then(|s| s.with_schema(&schema.0))
+            .unwrap();
+        if let Err(err) = store.migrate().await {
+            panic!("migrate in schema {keyword:?} failed: {err}");
+        }
+        let volumes = Volumes {
+            store,
+            created: AtomicUsize::new(0),
+            gate: Arc::new(Notify::new()),
+        };
+        let first = volumes.create(2, "keyword".into()).await.unwrap();
+        assert_eq!(volumes.create(2, "keyword".into()).await.unwrap(), first);
+        assert_eq!(volumes.created.load(SeqCst), 1, "schema {keyword:?}");
+    }
+}
+
+/// A server that answers but refuses (no such database, no such role) is a misconfiguration:
+/// not retryable, and the Display says what the server said.
+#[tokio::test]
+async fn a_refusing_server_is_not_transient_and_says_why() {
+    postgres_server::require();
+    let base = postgres_server::url();
+    let (authority, _database) = base.rsplit_once('/').unwrap();
+    let no_database = format!("{authority}/no_such_database_idempotent");
+    let no_role = no_database.replace("postgres@", "no_such_role_idempotent@");
+    for (url, said) in [
+        (no_database.as_str(), "does not exist"),
+        (no_role.as_str(), "no_such_role_idempotent"),
+    ] {
+        let volumes = Volumes {
+            store: PostgresStore::new(url).unwrap(),
+            created: AtomicUsize::new(0),
+            gate: Arc::new(Notify::new()),
+        };
+        let err = volumes.create(8, "refused".into()).await.unwrap_err();
+        let IdempotencyError::Store(store_error) = &err else {
+            panic!("expected a store error, got {err:?}");
+        };
+        assert!(!store_error.is_transient(), "{url}: {err}");
+        assert!(!err.is_retryable(), "{url}: {err}");
+        assert!(err.to_string().contains(said), "{url}: {err}");
+        assert_eq!(volumes.created.load(SeqCst), 0);
+    }
+}
+
+/// A store error's Display carries the server's own message, not only "db error".
+#[tokio::test]
+async fn a_missing_table_says_what_the_server_said_and_how_to_fix_it() {
+    postgres_server::require();
+    let schema = SchemaGuard(postgres_server::unique_schema("unmigrated"));
+    let volumes = Volumes {
+        store: PostgresStore::new(&postgres_server::url())
+            .and_then(|s| s.with_schema(&schema.0))
+            .unwrap(),
+        created: AtomicUsize::new(0),
+        gate: Arc::new(Notify::new()),
+    };
+    let err = volumes.create(8, "unmigrated".into()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("does not exist"), "{text}");
+    assert!(text.contains("migrate"), "{text}");
+    assert!(!err.is_retryable(), "{text}");
+}

@@ -72,3 +72,27 @@ async fn a_down_redis_fails_closed_and_the_handler_does_not_run() {
     assert!(err.is_retryable());
     assert_eq!(volumes.created.load(SeqCst), 0);
 }
+
+/// Redis answering but refusing the credentials is a misconfiguration: not retryable, and the
+/// Display says what Redis said.
+#[tokio::test]
+async fn refused_credentials_are_not_transient_and_say_why() {
+    redis_server::require();
+    let url = redis_server::url().replace("redis://", "redis://nobody:wrong-password@");
+    let volumes = Volumes {
+        store: RedisStore::new(&url).expect("valid URL"),
+        created: AtomicUsize::new(0),
+    };
+    let err = volumes.create(8, "refused".into()).await.unwrap_err();
+    assert!(
+        matches!(err, IdempotencyError::Store(ref e) if !e.is_transient()),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    let text = err.to_string();
+    assert!(
+        text.to_lowercase().contains("authentication failed"),
+        "{text}"
+    );
+    assert_eq!(volumes.created.load(SeqCst), 0);
+}

@@ -44,7 +44,7 @@ pub(crate) fn start<E>(request: &Request) -> Start<'_, E> {
         }
         Prepared::Unfingerprintable(err) => Start::Fail(IdempotencyError::Store(StoreError::new(
             crate::StoreErrorKind::Codec,
-            err.to_string(),
+            format!("an input could not be fingerprinted, so the handler did not run: {err}"),
         ))),
     }
 }

@@ -206,7 +206,7 @@ impl Fingerprinter {
         encoder.str(name);
         let start = self.staged.len();
         if let Err(err) = value.serialize(&mut Encoder::new(&mut self.staged)) {
-            let message = format!("parameter `{name}` could not be fingerprinted: {err}");
+            let message = format!("parameter `{name}`: {err}");
             self.error.get_or_insert(EncodeError(message));
         }
         self.spans.push((name, start, self.staged.len()));

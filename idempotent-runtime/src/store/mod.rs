@@ -14,6 +14,11 @@
 //! 3. [`release`](Store::release): if the record is still in progress under this fence, delete
 //!    it; else refuse with [`Finish::NotOwner`].
 //!
+//! An in-progress record whose lease ended and that nobody took over is *abandoned*. `begin`
+//! treats it as absent, but the store keeps it at least [`ABANDONED_RETENTION`] past its
+//! lease's end (a sweep or purge may drop it after that), so an owner that outlived its lease
+//! (a slow handler whose heartbeat was off or failed) can still complete.
+//!
 //! An async `complete` or `release` whose caller is dropped after the first poll must still
 //! take effect (the built-in network stores run them in a task of their own).
 //!
@@ -43,6 +48,10 @@ pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+
+/// How long past its lease's end a store keeps an abandoned in-progress record, so that its
+/// owner, running late, can still complete it: one hour.
+pub const ABANDONED_RETENTION: Duration = Duration::from_secs(60 * 60);
 
 /// Proof of owning an in-progress record: only its holder may complete or release it.
 ///

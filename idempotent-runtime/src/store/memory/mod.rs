@@ -5,9 +5,10 @@
 //! drawn per store, so clients cannot aim tokens at one bucket) and the hash picks both the
 //! shard and the bucket. A record past its TTL (or an in-progress record past
 //! its lease) is dead: it is replaced on the next `begin` of its key and swept from its shard
-//! now and then (amortised O(1) per insert). The store is bounded: when a shard is full it drops
-//! dead records, and if none is dead it fails closed with a transient `Capacity` error; it
-//! never evicts a live record. Waiters (`concurrent = "wait"`) are woken by notification, a
+//! now and then (amortised O(1) per insert); an abandoned in-progress record is swept only
+//! once its retention ends, so its owner can still complete. The store is bounded: when a
+//! shard is full it drops dead records, and if none is dead it fails closed with a transient
+//! `Capacity` error; it never evicts a live record (nor an abandoned one within its retention). Waiters (`concurrent = "wait"`) are woken by notification, a
 //! condition variable for threads and a Tokio `Notify` for tasks, not by polling.
 
 mod builder;
@@ -20,7 +21,10 @@ use std::time::{Duration, Instant};
 
 use hashbrown::hash_table::OccupiedEntry;
 
-use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ManualClock, Store};
+use super::{
+    AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ManualClock, Store,
+    ABANDONED_RETENTION,
+};
 use crate::{Fingerprint, Key, StoreError};
 use shard::{lock, Entry, Shard, State};
 
@@ -172,10 +176,11 @@ impl Store for MemoryStore {
         let hash = self.hash(key);
         let shard = self.shard(hash);
         let mut state = lock(shard);
+        let lease_until = now + lease;
         let in_progress = |owner| State::InProgress {
             owner,
-            lease_until: now + lease,
-            kept_until: now + lease + lease,
+            lease_until,
+            kept_until: lease_until + ABANDONED_RETENTION,
         };
         if let Some(entry) = state.find_mut(hash, key) {
             if entry.is_live(now) {

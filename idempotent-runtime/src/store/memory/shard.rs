@@ -36,8 +36,9 @@ pub(super) enum State {
     InProgress {
         owner: Fence,
         lease_until: Instant,
-        /// One lease after `lease_until`: until then a sweep keeps the record, so an owner
-        /// running late can still complete if nobody took over.
+        /// [`ABANDONED_RETENTION`](crate::store::ABANDONED_RETENTION) after `lease_until`:
+        /// until then a sweep keeps the record, so an owner running late can still complete
+        /// if nobody took over.
         kept_until: Instant,
     },
     Completed {
@@ -121,7 +122,9 @@ impl ShardState {
         self.inserts_since_sweep = 0;
     }
 
-    /// Makes room for one more record, or says the shard is full of live records.
+    /// Makes room for one more record, or says the shard is full of live records (abandoned
+    /// in-progress records within their retention count as live: dropping one could let its
+    /// handler's work be done twice, where failing closed only delays a new request).
     pub(super) fn make_room(&mut self, capacity: usize, now: Instant) -> Result<(), StoreError> {
         self.inserts_since_sweep += 1;
         if self.records.len() >= capacity

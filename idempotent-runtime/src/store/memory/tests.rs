@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::store::ABANDONED_RETENTION;
 use crate::{Fingerprinter, Operation, StoreErrorKind};
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -134,7 +135,7 @@ fn an_owner_past_its_lease_still_completes_if_nobody_took_over() {
 }
 
 #[test]
-fn a_sweep_keeps_a_late_owners_record_for_one_more_lease() {
+fn a_sweep_keeps_a_late_owners_record_through_its_retention() {
     let clock = ManualClock::new();
     let store = MemoryStore::builder()
         .capacity(2)
@@ -143,7 +144,7 @@ fn a_sweep_keeps_a_late_owners_record_for_one_more_lease() {
         .build();
     let (late, _) = acquire(&store, &key("slow"));
     acquire(&store, &key("other"));
-    clock.advance(LEASE + Duration::from_secs(1));
+    clock.advance(LEASE + ABANDONED_RETENTION - Duration::from_secs(1));
     // The shard is full; the sweep this begin triggers must not drop the late owner's record.
     let err = Store::begin(&store, &key("third"), &fingerprint(1), LEASE).expect_err("still full");
     assert_eq!(err.kind(), StoreErrorKind::Capacity);
@@ -151,8 +152,8 @@ fn a_sweep_keeps_a_late_owners_record_for_one_more_lease() {
         Store::complete(&store, &key("slow"), late, b"late", TTL).ok(),
         Some(Finish::Done)
     );
-    // A lease later, abandoned records go.
-    clock.advance(LEASE);
+    // Once the retention ends, abandoned records go.
+    clock.advance(Duration::from_secs(1));
     acquire(&store, &key("third"));
 }
 
@@ -185,8 +186,8 @@ fn a_full_shard_fails_closed_and_never_evicts_a_live_record() {
     for token in ["f1", "f2", "f3"] {
         let _ = existing(&store, &key(token));
     }
-    // Abandoned in-progress records are dropped one lease after their lease ended.
-    clock.advance(LEASE * 2);
+    // Abandoned in-progress records are dropped once their retention ends.
+    clock.advance(LEASE + ABANDONED_RETENTION);
     acquire(&store, &key("f4"));
 }
 

@@ -37,7 +37,7 @@ pub(super) async fn wait(
     });
     let waited = async {
         client
-            .batch_execute(&format!("LISTEN {}", store.inner.sql.channel))
+            .batch_execute(&format!("LISTEN \"{}\"", store.inner.sql.channel))
             .await
             .map_err(|err| error("listen", err))?;
         // Listening before looking: a change after this point cannot be missed.

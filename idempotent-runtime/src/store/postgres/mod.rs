@@ -9,6 +9,7 @@
 //! [`PostgresStore::purge_expired`] removes them (call it from a periodic job); a dead row is
 //! also replaced when its key is used again.
 
+mod errors;
 mod listen;
 mod sql;
 
@@ -20,12 +21,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
 use super::record::{decode_fingerprint, encode_params};
 use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish};
 use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
+use errors::{error, pool_error};
 use sql::Statements;
 
 /// The schema when none is given.
@@ -75,15 +76,19 @@ impl PostgresStore {
     /// in the schema [`DEFAULT_SCHEMA`]. Connections are made on first use, in a pool of 16.
     pub fn new(url: &str) -> Result<Self, StoreError> {
         let mut config = tokio_postgres::Config::from_str(url).map_err(|err| {
-            StoreError::new(StoreErrorKind::Other, "postgres: the URL does not parse")
-                .with_source(err)
+            StoreError::from_driver(
+                StoreErrorKind::Other,
+                "postgres: the URL does not parse",
+                err,
+            )
         })?;
         config.connect_timeout(Duration::from_secs(5));
         Self::with_config(config, DEFAULT_SCHEMA)
     }
 
-    /// Puts the table in `schema` (a lowercase identifier), to share a database between
-    /// services or tests.
+    /// Puts the table in `schema`, to share a database between services or tests. The name
+    /// is a lowercase identifier (`a-z`, `0-9`, `_`, not starting with a digit, at most 48
+    /// characters); SQL keywords such as `user` or `order` are fine, as names are quoted.
     pub fn with_schema(self, schema: &str) -> Result<Self, StoreError> {
         Self::with_config(self.inner.config.clone(), schema)
     }
@@ -112,8 +117,11 @@ impl PostgresStore {
             .recycle_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|err| {
-                StoreError::new(StoreErrorKind::Other, "postgres: could not build the pool")
-                    .with_source(err)
+                StoreError::from_driver(
+                    StoreErrorKind::Other,
+                    "postgres: could not build the pool",
+                    err,
+                )
             })?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -133,7 +141,7 @@ impl PostgresStore {
     /// # #[cfg(feature = "postgres")] {
     /// use idempotent_runtime::PostgresStore;
     /// let store = PostgresStore::new("postgres://localhost/app").unwrap();
-    /// assert!(store.migration_sql().contains("CREATE TABLE IF NOT EXISTS idempotent.records"));
+    /// assert!(store.migration_sql().contains("CREATE TABLE IF NOT EXISTS \"idempotent\".records"));
     /// # }
     /// ```
     pub fn migration_sql(&self) -> &str {
@@ -141,16 +149,21 @@ impl PostgresStore {
     }
 
     /// Creates the schema and table if they do not exist.
+    ///
+    /// Safe to run from every instance of a fleet at once (each deploy's first start, say): it
+    /// runs in one transaction under a PostgreSQL advisory lock, so the instances take turns
+    /// and all but the first find everything in place.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
         client
-            .batch_execute(&self.inner.sql.migrate)
+            .batch_execute(&self.inner.sql.locked_migrate)
             .await
             .map_err(|err| error("create the table", err))
     }
 
-    /// Deletes completed rows past their TTL, and in-progress rows abandoned for an hour past
-    /// their lease; returns how many.
+    /// Deletes completed rows past their TTL, and in-progress rows abandoned past their
+    /// retention ([`ABANDONED_RETENTION`](crate::store::ABANDONED_RETENTION) after their
+    /// lease); returns how many.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let client = self.client().await?;
         client
@@ -165,13 +178,7 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.inner.pool.get().await.map_err(|err| {
-            StoreError::new(
-                StoreErrorKind::Unavailable,
-                "postgres: could not get a connection",
-            )
-            .with_source(err)
-        })
+        self.inner.pool.get().await.map_err(pool_error)
     }
 
     fn next_fence(&self) -> i64 {
@@ -213,31 +220,6 @@ impl PostgresStore {
             .map_err(|err| error("read the record", err))?;
         Ok(!rows.is_empty())
     }
-}
-
-/// Maps a PostgreSQL error: a lost connection or a conflict worth retrying is transient; a
-/// missing table says to migrate.
-fn error(doing: &str, err: tokio_postgres::Error) -> StoreError {
-    let transient = [
-        SqlState::T_R_SERIALIZATION_FAILURE,
-        SqlState::T_R_DEADLOCK_DETECTED,
-        SqlState::ADMIN_SHUTDOWN,
-    ];
-    let (kind, hint) = match err.code() {
-        Some(code) if transient.contains(code) => (StoreErrorKind::Unavailable, ""),
-        Some(code)
-            if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME =>
-        {
-            (
-                StoreErrorKind::Other,
-                " (run PostgresStore::migrate, or its migration_sql)",
-            )
-        }
-        Some(_) => (StoreErrorKind::Other, ""),
-        None if err.is_closed() || err.as_db_error().is_none() => (StoreErrorKind::Unavailable, ""),
-        None => (StoreErrorKind::Other, ""),
-    };
-    StoreError::new(kind, format!("postgres: could not {doing}{hint}")).with_source(err)
 }
 
 /// Reads one row of the `begin` statement.

@@ -2,11 +2,13 @@
 //!
 //! `deadline` is the lease's end while a record is in progress and its expiry once completed;
 //! a record is live while `deadline` is in the future. All times are the server's
-//! (`clock_timestamp()`), so a fleet shares one clock.
+//! (`clock_timestamp()`), so a fleet shares one clock. The schema's name is always quoted, so
+//! a name that is also an SQL keyword (`user`, `order`) works.
 
 /// The statements, with the schema's name filled in.
 pub(super) struct Statements {
     pub(super) migrate: String,
+    pub(super) locked_migrate: String,
     pub(super) begin: String,
     pub(super) complete: String,
     pub(super) release: String,
@@ -15,7 +17,7 @@ pub(super) struct Statements {
     pub(super) channel: String,
 }
 
-/// Whether `schema` is a plain lowercase identifier, safe to put in SQL unquoted.
+/// Whether `schema` is a plain lowercase identifier: quoted, it means itself and nothing more.
 pub(super) fn is_identifier(schema: &str) -> bool {
     let mut chars = schema.chars();
     matches!(chars.next(), Some('a'..='z' | '_'))
@@ -27,8 +29,8 @@ pub(super) fn is_identifier(schema: &str) -> bool {
 /// runs it, or run it with your own migrations.
 pub(super) fn migration(schema: &str) -> String {
     format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema};
-CREATE TABLE IF NOT EXISTS {schema}.records (
+        "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
+CREATE TABLE IF NOT EXISTS \"{schema}\".records (
     key         bytea PRIMARY KEY,
     fingerprint bytea NOT NULL,
     params      bytea NOT NULL,
@@ -38,16 +40,32 @@ CREATE TABLE IF NOT EXISTS {schema}.records (
     deadline    timestamptz NOT NULL,
     output      bytea
 );
-CREATE INDEX IF NOT EXISTS records_deadline ON {schema}.records (deadline);"
+CREATE INDEX IF NOT EXISTS records_deadline ON \"{schema}\".records (deadline);"
+    )
+}
+
+/// The advisory lock `migrate` holds: `CREATE .. IF NOT EXISTS` run by two sessions at once
+/// can still fail on a unique index, so the fleet's instances take turns.
+const MIGRATE_LOCK: i64 = 0x6964_656d_706f_7401;
+
+/// [`migration`] in one transaction under [`MIGRATE_LOCK`].
+fn locked_migration(schema: &str) -> String {
+    format!(
+        "BEGIN;
+SELECT pg_advisory_xact_lock({MIGRATE_LOCK});
+{}
+COMMIT;",
+        migration(schema)
     )
 }
 
 impl Statements {
     pub(super) fn new(schema: &str) -> Self {
-        let table = format!("{schema}.records");
+        let table = format!("\"{schema}\".records");
         let channel = format!("idempotent_{schema}");
         Self {
             migrate: migration(schema),
+            locked_migrate: locked_migration(schema),
             // One statement: take the key if it is free or dead, else read the live record.
             // When a concurrent writer's row is not yet visible to this statement's snapshot,
             // it answers no row at all and the caller runs it again.
@@ -88,11 +106,13 @@ impl Statements {
                 "SELECT 1 FROM {table}
                  WHERE key = $1 AND fence = $2 AND NOT completed AND deadline > clock_timestamp()"
             ),
-            // Completed rows past their TTL; in-progress rows abandoned for an hour past their
-            // lease (a worker that late could still complete, if nobody took over).
+            // Completed rows past their TTL; in-progress rows abandoned past their retention
+            // (a worker that late could still complete, if nobody took over).
             purge: format!(
                 "DELETE FROM {table}
-                 WHERE deadline <= clock_timestamp() - CASE WHEN completed THEN interval '0' ELSE interval '1 hour' END"
+                 WHERE deadline <= clock_timestamp() - CASE WHEN completed THEN interval '0'
+                     ELSE {retention} * interval '1 millisecond' END",
+                retention = crate::store::ABANDONED_RETENTION.as_millis()
             ),
             channel,
         }

@@ -9,6 +9,7 @@
 //! The store connects on first use through a `ConnectionManager` that reconnects by itself;
 //! while Redis is down, every step fails with a transient `Unavailable` error.
 
+mod errors;
 mod scripts;
 
 use std::collections::hash_map::RandomState;
@@ -22,8 +23,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Script, Value};
 use tokio::sync::OnceCell;
 
+use errors::error;
+
 use super::record::{decode_fingerprint, encode_params};
-use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish};
+use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ABANDONED_RETENTION};
 use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
 
 /// The key prefix when none is given.
@@ -191,19 +194,6 @@ impl RedisStore {
     }
 }
 
-fn error(doing: &str, err: redis::RedisError) -> StoreError {
-    let kind = if err.is_io_error()
-        || err.is_connection_refusal()
-        || err.is_timeout()
-        || err.is_connection_dropped()
-    {
-        StoreErrorKind::Unavailable
-    } else {
-        StoreErrorKind::Other
-    };
-    StoreError::new(kind, format!("redis: could not {doing}")).with_source(err)
-}
-
 fn millis(duration: Duration) -> String {
     duration.as_millis().max(1).to_string()
 }
@@ -272,11 +262,13 @@ impl AsyncStore for RedisStore {
         let fence = self.next_fence();
         let fence_text = fence.to_string();
         let (params, lease) = (encode_params(fingerprint), millis(lease));
-        let args: [&[u8]; 4] = [
+        let retention = millis(ABANDONED_RETENTION);
+        let args: [&[u8]; 5] = [
             fingerprint.digest(),
             &params,
             fence_text.as_bytes(),
             lease.as_bytes(),
+            retention.as_bytes(),
         ];
         let answer = self.invoke(&self.inner.scripts.begin, key, &args).await?;
         match begin_answer(answer)? {

@@ -2,13 +2,14 @@
 //!
 //! A record is a hash with the fields `fp`, `params`, `fence`, `state` (`p` in progress, `c`
 //! completed), `deadline` (server milliseconds: the lease's end) and `output`. An in-progress
-//! record expires at twice its lease, so a take-over can be told from a fresh start and a late
-//! owner can still complete; a completed record expires at its TTL. Time is the server's
+//! record expires [`ABANDONED_RETENTION`](crate::store::ABANDONED_RETENTION) after its lease
+//! ends, so a take-over can be told from a fresh start and a late owner can still complete; a
+//! completed record expires at its TTL. Time is the server's
 //! (`TIME`), so a fleet shares one clock.
 
 use redis::Script;
 
-/// `KEYS[1]` record; `ARGV` fingerprint, params, fence, lease ms.
+/// `KEYS[1]` record; `ARGV` fingerprint, params, fence, lease ms, retention ms.
 /// Answers `{0, took_over}` (acquired), `{1, fp, params, fence, state, deadline, output, now}`
 /// (live record) or `{2}` (something else is stored under the key).
 pub(super) fn begin() -> Script {
@@ -34,7 +35,7 @@ pub(super) fn begin() -> Script {
         end
         local lease = tonumber(ARGV[4])
         redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'params', ARGV[2], 'fence', ARGV[3], 'state', 'p', 'deadline', string.format('%d', now + lease))
-        redis.call('PEXPIRE', KEYS[1], 2 * lease)
+        redis.call('PEXPIRE', KEYS[1], lease + tonumber(ARGV[5]))
         return {0, took_over}
         ",
     )

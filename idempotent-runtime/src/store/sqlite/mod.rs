@@ -91,12 +91,15 @@ impl SqliteStore {
         })
     }
 
-    /// Deletes completed records past their TTL, and in-progress records abandoned for an hour
-    /// past their lease; returns how many. Call it now and then (a dead record is also
-    /// replaced when its key is used again).
+    /// Deletes completed records past their TTL, and in-progress records abandoned past their
+    /// retention ([`ABANDONED_RETENTION`](crate::store::ABANDONED_RETENTION) after their
+    /// lease); returns how many. Call it now and then (a dead record is also replaced when its
+    /// key is used again).
     pub fn purge_expired(&self) -> Result<usize, StoreError> {
+        let now = now_ms();
+        let abandoned_before = now.saturating_sub(millis(super::ABANDONED_RETENTION));
         self.connection()
-            .execute(schema::PURGE, params![now_ms()])
+            .execute(schema::PURGE, params![now, abandoned_before])
             .map_err(|err| error("purge expired records", err))
     }
 
@@ -234,7 +237,7 @@ fn error(doing: &str, err: rusqlite::Error) -> StoreError {
         }
         _ => StoreErrorKind::Other,
     };
-    StoreError::new(kind, format!("sqlite: could not {doing}")).with_source(err)
+    StoreError::from_driver(kind, format!("sqlite: could not {doing}"), err)
 }
 
 impl Store for SqliteStore {

@@ -42,7 +42,8 @@ pub(super) const RELEASE: &str =
 pub(super) const RUNNING: &str = "SELECT 1 FROM idempotency_records
      WHERE key = ?1 AND fence = ?2 AND completed = 0 AND deadline_ms > ?3";
 
-/// Completed records past their TTL, and in-progress records abandoned for an hour past their
-/// lease (a worker that late could still have completed, if nobody took over).
+/// Completed records past their TTL (`?1` is now), and in-progress records abandoned past their
+/// retention (`?2` is now less the retention): a worker that late could still have completed,
+/// if nobody took over.
 pub(super) const PURGE: &str = "DELETE FROM idempotency_records
-     WHERE (completed = 1 AND deadline_ms <= ?1) OR (completed = 0 AND deadline_ms <= ?1 - 3600000)";
+     WHERE (completed = 1 AND deadline_ms <= ?1) OR (completed = 0 AND deadline_ms <= ?2)";
