@@ -11,7 +11,7 @@ use crate::errors::Errors;
 
 /// Every option the attribute accepts, for the "unknown option" message.
 const OPTIONS: &str =
-    "token, store, name, scope, skip, ttl, lease, concurrent, cache_errors, error, in_impl, crate";
+    "token, store, name, scope, skip, ttl, lease, concurrent, cache_errors, error, in_impl, crate, heartbeat";
 
 /// A value given once, with the span of the option that set it.
 pub(crate) struct Set<T> {
@@ -34,6 +34,7 @@ pub(crate) struct Args {
     pub(crate) error: Option<Set<LitStr>>,
     pub(crate) in_impl: Option<Set<()>>,
     pub(crate) krate: Option<Set<Path>>,
+    pub(crate) heartbeat: Option<Set<bool>>,
 }
 
 impl Args {
@@ -79,6 +80,7 @@ impl Args {
             "cache_errors" => set(&mut self.cache_errors, flag(meta)?, span, &key, errors),
             "in_impl" => set(&mut self.in_impl, flag(meta)?, span, &key, errors),
             "crate" => set(&mut self.krate, crate_path(meta)?, span, &key, errors),
+            "heartbeat" => set(&mut self.heartbeat, boolean(meta)?, span, &key, errors),
             _ => {
                 return Err(meta.error(format!(
                     "unknown option `{}`; the options are: {OPTIONS}",
@@ -150,6 +152,22 @@ fn concurrent(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
             format!("unknown value {other:?} for `concurrent`; write concurrent = \"reject\" or concurrent = \"wait\""),
         )),
     }
+}
+
+fn boolean(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+    let key = path_text(&meta.path);
+    let value = meta.value().map_err(|_| {
+        meta.error(format!(
+            "`{key}` takes true or false; write `{key} = false` to turn it off"
+        ))
+    })?;
+    let literal: syn::LitBool = value.parse().map_err(|err| {
+        syn::Error::new(
+            err.span(),
+            format!("`{key}` takes true or false; write `{key} = false` to turn it off"),
+        )
+    })?;
+    Ok(literal.value)
 }
 
 fn flag(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {

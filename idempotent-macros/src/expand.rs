@@ -211,11 +211,13 @@ impl<'a> Expansion<'a> {
             Some(set) if set.value => quote!(Wait),
             _ => quote!(Reject),
         };
+        let heartbeat = self.args.heartbeat.as_ref().is_none_or(|set| set.value);
         quote!({
             const OPTIONS: #private::Options = #private::Options {
                 ttl: #private::Duration::from_millis(#ttl),
                 lease: #private::Duration::from_millis(#lease),
                 concurrent: #private::Concurrent::#concurrent,
+                heartbeat: #heartbeat,
             };
             &OPTIONS
         })

@@ -113,6 +113,14 @@ pub(crate) fn store_error(call: Call<'_>, err: &StoreError) {
     report(call, DecisionKind::StoreError, &[], Some(err));
 }
 
+/// A lease renewal failed while the handler runs: not a decision (the call goes on and the next
+/// beat tries again), so a `warn` event only, not the monitor hook.
+pub(crate) fn heartbeat_failed(call: Call<'_>, err: &StoreError) {
+    let (operation, token) = (call.key.operation(), call.key.token());
+    let elapsed_us = call.elapsed().as_micros() as u64;
+    tracing::warn!(target: "idempotent", %operation, token, outcome = "heartbeat_failed", elapsed_us, error = %err, "could not renew the lease of a running handler; if the lease ends, another caller may take over");
+}
+
 /// A token that broke the rules: no key, so no operation.
 pub(crate) fn invalid_token(reason: &crate::InvalidTokenReason) {
     if let Some(hook) = monitor::hook() {

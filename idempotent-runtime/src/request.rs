@@ -30,6 +30,7 @@ pub enum Concurrent {
 /// assert_eq!(defaults.ttl, Duration::from_secs(24 * 3600));
 /// assert_eq!(defaults.lease, Duration::from_secs(60));
 /// assert_eq!(defaults.concurrent, Concurrent::Reject);
+/// assert!(defaults.heartbeat);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
@@ -39,14 +40,18 @@ pub struct Options {
     pub lease: Duration,
     /// What a concurrent duplicate does.
     pub concurrent: Concurrent,
+    /// Whether a running handler's lease is renewed (every lease/3), so that only a crashed
+    /// or hung worker loses its token.
+    pub heartbeat: bool,
 }
 
 impl Options {
-    /// 24 h TTL, 60 s lease, reject concurrent duplicates.
+    /// 24 h TTL, 60 s lease, reject concurrent duplicates, heartbeat on.
     pub const DEFAULT: Options = Options {
         ttl: Duration::from_secs(24 * 60 * 60),
         lease: Duration::from_secs(60),
         concurrent: Concurrent::Reject,
+        heartbeat: true,
     };
 }
 

@@ -89,6 +89,8 @@ pub fn redis(label: &str) -> Isolated<idempotent_runtime::RedisStore> {
 #[cfg(feature = "postgres")]
 pub async fn postgres(label: &str) -> Isolated<idempotent_runtime::PostgresStore> {
     crate::postgres_server::require();
+    // Schema names are at most 48 characters.
+    let label = &label[..label.len().min(24)];
     let schema = crate::postgres_server::SchemaGuard(crate::postgres_server::unique_schema(label));
     let store = idempotent_runtime::PostgresStore::new(&crate::postgres_server::url())
         .and_then(|store| store.with_schema(&schema.0))

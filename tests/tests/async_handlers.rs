@@ -103,7 +103,13 @@ async fn held_waiting(tag: String, token: String) -> Result<String, String> {
     Ok(format!("{tag}-run-{run}"))
 }
 
-#[idempotent(token = "token", concurrent = "wait", lease = "200ms")]
+// A stuck worker: with the heartbeat off, its lease ends even though it is still running.
+#[idempotent(
+    token = "token",
+    concurrent = "wait",
+    lease = "200ms",
+    heartbeat = false
+)]
 async fn held_short_lease(tag: String, token: String) -> String {
     let run = runs_of(&tag);
     RUNS.lock().unwrap().push(tag.clone());

@@ -129,6 +129,12 @@ impl Store for DownStore {
             "connection refused",
         ))
     }
+    fn renew(&self, _: &Key, _: Fence, _: Duration) -> Result<Finish, StoreError> {
+        Err(StoreError::new(
+            StoreErrorKind::Unavailable,
+            "connection refused",
+        ))
+    }
 }
 
 #[test]

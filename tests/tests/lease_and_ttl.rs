@@ -101,7 +101,8 @@ fn after_the_lease_one_retry_takes_over_and_the_old_owner_is_fenced_off() {
     static STORE: LazyLock<MemoryStore> =
         LazyLock::new(|| MemoryStore::builder().clock(CLOCK.clone()).build());
     static GATE: LazyLock<Mutex<Option<Gate>>> = LazyLock::new(|| Mutex::new(None));
-    #[idempotent(token = "token", store = &*STORE, lease = "30s")]
+    // A stuck worker: with the heartbeat off, its lease ends even though it is still running.
+    #[idempotent(token = "token", store = &*STORE, lease = "30s", heartbeat = false)]
     fn create(size: u32, token: String) -> String {
         let run = RUNS.fetch_add(1, SeqCst);
         let gate = GATE.lock().unwrap().take();
@@ -132,4 +133,40 @@ fn after_the_lease_one_retry_takes_over_and_the_old_owner_is_fenced_off() {
     // ... but its completion was refused: the record is the new owner's.
     assert_eq!(create(1, "lease".into()).unwrap(), "run-1");
     assert_eq!(RUNS.load(SeqCst), 2);
+}
+
+/// On an in-process store the heartbeat needs no renewals: a running handler's record is held
+/// until it returns, however long that takes.
+#[test]
+fn with_the_heartbeat_a_running_handler_on_an_in_process_store_keeps_its_token() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    static CLOCK: LazyLock<ManualClock> = LazyLock::new(ManualClock::new);
+    static STORE: LazyLock<MemoryStore> =
+        LazyLock::new(|| MemoryStore::builder().clock(CLOCK.clone()).build());
+    static GATE: LazyLock<Mutex<Option<Gate>>> = LazyLock::new(|| Mutex::new(None));
+    #[idempotent(token = "token", store = &*STORE, lease = "30s")]
+    fn create(size: u32, token: String) -> String {
+        let run = RUNS.fetch_add(1, SeqCst);
+        let gate = GATE.lock().unwrap().take();
+        if let Some(gate) = gate {
+            gate.hold();
+        }
+        format!("run-{run}")
+    }
+    let (held, started, release) = gate();
+    *GATE.lock().unwrap() = Some(held);
+    let slow = std::thread::spawn(|| create(1, "held".into()));
+    started.recv().unwrap();
+    CLOCK.advance(Duration::from_secs(31 * 10));
+    assert!(
+        matches!(
+            create(1, "held".into()),
+            Err(IdempotencyError::RequestInProgress { .. })
+        ),
+        "a live handler's record was taken over"
+    );
+    release.send(()).unwrap();
+    assert_eq!(slow.join().unwrap().unwrap(), "run-0");
+    assert_eq!(create(1, "held".into()).unwrap(), "run-0");
+    assert_eq!(RUNS.load(SeqCst), 1);
 }

@@ -9,7 +9,9 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use idempotent_runtime::store::Begin;
-use idempotent_runtime::{idempotent, Fingerprinter, Key, Operation, SqliteStore, Store};
+use idempotent_runtime::{
+    idempotent, Fingerprinter, IdempotencyError, Key, Operation, SqliteStore, Store,
+};
 
 /// A database file of its own, removed (with its WAL files) when the test ends.
 struct TempDb(PathBuf);
@@ -155,4 +157,55 @@ fn purge_removes_only_dead_records() {
             ..
         }
     ));
+}
+
+struct Slow {
+    store: SqliteStore,
+    runs: Arc<AtomicUsize>,
+}
+
+impl Slow {
+    /// Runs for five 300 ms leases; a thread beside it renews the lease.
+    #[idempotent(token = "token", store = self.store, name = "SlowSync", lease = "300ms")]
+    fn slow(&self, token: &str) -> usize {
+        let run = self.runs.fetch_add(1, SeqCst);
+        std::thread::sleep(Duration::from_millis(1_500));
+        run
+    }
+}
+
+#[test]
+fn a_long_sync_handler_keeps_its_lease_from_a_heartbeat_thread() {
+    let db = TempDb::new("heartbeat");
+    let runs = Arc::new(AtomicUsize::new(0));
+    // Two stores on one file, as two processes would have.
+    let (first, second) = (
+        Slow {
+            store: db.open(),
+            runs: runs.clone(),
+        },
+        Slow {
+            store: db.open(),
+            runs: runs.clone(),
+        },
+    );
+    std::thread::scope(|scope| {
+        let running = scope.spawn(|| first.slow("long"));
+        while runs.load(SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut duplicates = 0;
+        while !running.is_finished() {
+            match second.slow("long") {
+                Err(IdempotencyError::RequestInProgress { .. }) => duplicates += 1,
+                Ok(run) if running.is_finished() => assert_eq!(run, 0),
+                other => panic!("a duplicate got {other:?} while the first still ran"),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(duplicates >= 10, "only {duplicates} duplicates were tried");
+        assert_eq!(running.join().unwrap().unwrap(), 0);
+    });
+    assert_eq!(second.slow("long").unwrap(), 0);
+    assert_eq!(runs.load(SeqCst), 1, "the handler ran twice");
 }

@@ -1,7 +1,9 @@
 //! The engine's driver for async handlers over an [`AsyncStore`].
 
 use std::future::Future;
+use std::time::Duration;
 
+use super::heartbeat;
 use super::{
     decide, fresh, record_of, report_finish, start, store_failed, wait_deadline, Record, Start,
     Step,
@@ -29,14 +31,16 @@ where
     };
     let call = Call::new(key);
     let deadline = wait_deadline(options);
+    let (lease, renew) = heartbeat::lease_for(options, store.in_process());
     loop {
         let begin = store
-            .begin(key, fingerprint, options.lease)
+            .begin(key, fingerprint, lease)
             .await
             .map_err(|err| store_failed(call, err))?;
         match decide(codec, call, fingerprint, begin, deadline) {
             Step::Run(fence) => {
-                return run_owned(store, codec, call, fence, options.ttl, body).await
+                let renew = renew.then_some(options.lease);
+                return run_owned(store, codec, call, fence, options.ttl, renew, body).await;
             }
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
@@ -47,12 +51,15 @@ where
     }
 }
 
+/// Runs the body as the record's owner (renewing a lease of `renew` meanwhile, if given), then
+/// completes or releases the record.
 async fn run_owned<S, T, E, F>(
     store: &S,
     codec: &Codec<T, E>,
     call: Call<'_>,
     fence: Fence,
-    ttl: std::time::Duration,
+    ttl: Duration,
+    renew: Option<Duration>,
     body: F,
 ) -> Result<Outcome<T>, IdempotencyError<E>>
 where
@@ -60,7 +67,10 @@ where
     F: Future<Output = Result<T, E>>,
 {
     let guard = ReleaseOnDrop { store, call, fence };
-    let result = body.await;
+    let result = match renew {
+        Some(lease) => heartbeat::beside_async(store, call, fence, lease, body).await,
+        None => body.await,
+    };
     std::mem::forget(guard);
     let record = record_of(codec, call, &result);
     let finish = match &record {

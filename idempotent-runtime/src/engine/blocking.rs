@@ -1,9 +1,12 @@
 //! The engine's driver for sync handlers over a blocking [`Store`].
 
+use super::heartbeat;
 use super::{
     decide, fresh, record_of, report_finish, start, store_failed, wait_deadline, Record, Start,
     Step,
 };
+use std::time::Duration;
+
 use crate::codec::Codec;
 use crate::events::Call;
 use crate::store::{Fence, Store};
@@ -27,12 +30,16 @@ where
     };
     let call = Call::new(key);
     let deadline = wait_deadline(options);
+    let (lease, renew) = heartbeat::lease_for(options, store.in_process());
     loop {
         let begin = store
-            .begin(key, fingerprint, options.lease)
+            .begin(key, fingerprint, lease)
             .map_err(|err| store_failed(call, err))?;
         match decide(codec, call, fingerprint, begin, deadline) {
-            Step::Run(fence) => return run_owned(store, codec, call, fence, options.ttl, body),
+            Step::Run(fence) => {
+                let renew = renew.then_some(options.lease);
+                return run_owned(store, codec, call, fence, options.ttl, renew, body);
+            }
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
                 .wait(key, owner, timeout)
@@ -41,12 +48,15 @@ where
     }
 }
 
+/// Runs the body as the record's owner (renewing a lease of `renew` meanwhile, if given), then
+/// completes or releases the record.
 fn run_owned<S, T, E, F>(
     store: &S,
     codec: &Codec<T, E>,
     call: Call<'_>,
     fence: Fence,
-    ttl: std::time::Duration,
+    ttl: Duration,
+    renew: Option<Duration>,
     body: F,
 ) -> Result<Outcome<T>, IdempotencyError<E>>
 where
@@ -54,7 +64,10 @@ where
     F: FnOnce() -> Result<T, E>,
 {
     let guard = ReleaseOnUnwind { store, call, fence };
-    let result = body();
+    let result = match renew {
+        Some(lease) => heartbeat::beside_sync(store, call, fence, lease, body),
+        None => body(),
+    };
     std::mem::forget(guard);
     let record = record_of(codec, call, &result);
     let finish = match &record {

@@ -3,6 +3,7 @@
 
 mod asynchronous;
 mod blocking;
+mod heartbeat;
 
 pub(crate) use asynchronous::drive_async;
 pub(crate) use blocking::drive_sync;

@@ -13,6 +13,15 @@
 //!    out does not by itself refuse: only a take-over (a new fence) does.
 //! 3. [`release`](Store::release): if the record is still in progress under this fence, delete
 //!    it; else refuse with [`Finish::NotOwner`].
+//! 4. [`renew`](Store::renew), the heartbeat: if the record is still in progress under this
+//!    fence, its lease now ends `lease` from now (its retention moves with it); else refuse with
+//!    [`Finish::NotOwner`]. As for `complete`, only a take-over refuses, not a lease that ran out.
+//!
+//! While a handler runs, the engine renews its lease every lease/3 (unless the handler opts
+//! out with `heartbeat = false`), so only a crashed or hung worker loses its token. A store
+//! whose records live in the process itself ([`in_process`](Store::in_process)) needs no
+//! renewals: the engine passes [`HELD`] as the lease, and the record is held until its handler
+//! completes or releases it.
 //!
 //! An in-progress record whose lease ended and that nobody took over is *abandoned*. `begin`
 //! treats it as absent, but the store keeps it at least [`ABANDONED_RETENTION`] past its
@@ -48,6 +57,11 @@ pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+
+/// The lease `begin` is given on an [`in_process`](Store::in_process) store when the heartbeat
+/// is on: the record is held until its handler completes or releases it (a handler in this
+/// process cannot vanish without doing one or the other, short of hanging).
+pub const HELD: Duration = Duration::MAX;
 
 /// How long past its lease's end a store keeps an abandoned in-progress record, so that its
 /// owner, running late, can still complete it: one hour.
@@ -140,6 +154,15 @@ pub trait Store: Send + Sync {
     /// Step 3: delete the record, if `fence` still owns it.
     fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError>;
 
+    /// Step 4, the heartbeat: end the lease `lease` from now, if `fence` still owns the record.
+    fn renew(&self, key: &Key, fence: Fence, lease: Duration) -> Result<Finish, StoreError>;
+
+    /// Whether the records live in this process and die with it (so a running handler's record
+    /// is [`HELD`] rather than renewed). Default: `false`.
+    fn in_process(&self) -> bool {
+        false
+    }
+
     /// Blocks until the in-progress record owned by `owner` is completed, released or
     /// replaced, or until `timeout`, whichever comes first. Spurious returns are allowed.
     ///
@@ -183,6 +206,20 @@ pub trait AsyncStore: Send + Sync {
         key: &Key,
         fence: Fence,
     ) -> impl Future<Output = Result<Finish, StoreError>> + Send;
+
+    /// Step 4, the heartbeat: end the lease `lease` from now, if `fence` still owns the record.
+    fn renew(
+        &self,
+        key: &Key,
+        fence: Fence,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send;
+
+    /// Whether the records live in this process and die with it (so a running handler's record
+    /// is [`HELD`] rather than renewed). Default: `false`.
+    fn in_process(&self) -> bool {
+        false
+    }
 
     /// Waits until the in-progress record owned by `owner` changes, or until `timeout`.
     /// Spurious returns are allowed. The default sleeps briefly (polling; needs a Tokio timer).
@@ -259,6 +296,17 @@ impl<S: AsyncStore + ?Sized> AsyncStore for &S {
     ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
         (**self).release(key, fence)
     }
+    fn renew(
+        &self,
+        key: &Key,
+        fence: Fence,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
+        (**self).renew(key, fence, lease)
+    }
+    fn in_process(&self) -> bool {
+        (**self).in_process()
+    }
     fn wait(
         &self,
         key: &Key,
@@ -292,6 +340,12 @@ impl<S: Store + ?Sized> Store for &S {
     }
     fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
         (**self).release(key, fence)
+    }
+    fn renew(&self, key: &Key, fence: Fence, lease: Duration) -> Result<Finish, StoreError> {
+        (**self).renew(key, fence, lease)
+    }
+    fn in_process(&self) -> bool {
+        (**self).in_process()
     }
     fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
         (**self).wait(key, owner, timeout)

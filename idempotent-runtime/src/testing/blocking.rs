@@ -49,6 +49,19 @@ impl<S: Store + Clone + 'static> AsyncStore for Blocking<S> {
         ready(self.0.release(key, fence))
     }
 
+    fn renew(
+        &self,
+        key: &Key,
+        fence: Fence,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
+        ready(self.0.renew(key, fence, lease))
+    }
+
+    fn in_process(&self) -> bool {
+        self.0.in_process()
+    }
+
     fn wait(
         &self,
         key: &Key,

@@ -214,6 +214,56 @@ pub async fn a_late_owner_nobody_replaced_still_completes<H: Harness>(harness: &
     }
 }
 
+/// Renewing moves the lease's end: past the first lease, the owner's record is still running
+/// and nobody takes over. Only the owner renews, and only while the record is in progress.
+pub async fn renewing_keeps_the_lease_and_only_the_owner_renews<H: Harness>(harness: &H) {
+    let store = harness.store().await;
+    let key = key("renew");
+    let (fence, _) = acquire(&store, &key, LEASE).await;
+    for _ in 0..4 {
+        tokio::time::sleep(LEASE / 2).await;
+        assert_eq!(renew(&store, &key, fence).await, Finish::Done, "renew");
+    }
+    match existing(&store, &key).await.state {
+        ExistingState::InProgress {
+            owner,
+            lease_remaining,
+        } => {
+            assert_eq!(owner, fence, "the renewed record changed owner");
+            assert!(
+                lease_remaining <= LEASE,
+                "{lease_remaining:?} exceeds the lease"
+            );
+        }
+        other => panic!("expected the renewed record in progress, got {other:?}"),
+    }
+    assert_eq!(
+        renew(&store, &key, stale(fence)).await,
+        Finish::NotOwner,
+        "a stale fence renewed"
+    );
+    // A lease that ran out does not refuse a renewal by itself: only a take-over does.
+    tokio::time::sleep(PAST_LEASE).await;
+    assert_eq!(
+        renew(&store, &key, fence).await,
+        Finish::Done,
+        "a late renew"
+    );
+    complete(&store, &key, fence, b"out", TTL).await;
+    assert_eq!(
+        renew(&store, &key, fence).await,
+        Finish::NotOwner,
+        "a completed record was renewed"
+    );
+}
+
+async fn renew<S: AsyncStore>(store: &S, key: &Key, fence: Fence) -> Finish {
+    match store.renew(key, fence, LEASE).await {
+        Ok(finish) => finish,
+        Err(err) => panic!("renew failed: {err}"),
+    }
+}
+
 /// A completed record replays until its TTL, then the key is free again.
 pub async fn a_completed_record_expires_after_its_ttl<H: Harness>(harness: &H) {
     let store = harness.store().await;
@@ -367,4 +417,5 @@ pub async fn an_unreachable_store_fails_with_a_transient_error<H: Harness>(harne
     }
     assert!(store.complete(&key, Fence(1), b"x", TTL).await.is_err());
     assert!(store.release(&key, Fence(1)).await.is_err());
+    assert!(store.renew(&key, Fence(1), LEASE).await.is_err());
 }

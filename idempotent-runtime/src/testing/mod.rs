@@ -89,6 +89,7 @@ macro_rules! store_conformance {
                 a_mismatch_sees_the_stored_fingerprint,
                 after_the_lease_one_caller_takes_over_and_the_old_fence_is_refused,
                 a_late_owner_nobody_replaced_still_completes,
+                renewing_keeps_the_lease_and_only_the_owner_renews,
                 a_completed_record_expires_after_its_ttl,
                 sixty_four_concurrent_begins_acquire_once,
                 concurrent_takers_after_the_lease_take_over_once,

@@ -18,6 +18,7 @@ pub struct Ec2Error;
     lease = "500ms",
     concurrent = "wait",
     cache_errors,
+    heartbeat = false,
     error = "RouteTableFailure",
 )]
 pub fn create_route_table<T: Serialize>(

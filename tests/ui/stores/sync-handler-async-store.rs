@@ -16,6 +16,9 @@ impl AsyncStore for AsyncOnly {
     async fn release(&self, _: &Key, _: Fence) -> Result<Finish, StoreError> {
         unimplemented!()
     }
+    async fn renew(&self, _: &Key, _: Fence, _: Duration) -> Result<Finish, StoreError> {
+        unimplemented!()
+    }
     fn release_detached(&self, _: Key, _: Fence) {}
 }
 

@@ -21,10 +21,7 @@ use std::time::{Duration, Instant};
 
 use hashbrown::hash_table::OccupiedEntry;
 
-use super::{
-    AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ManualClock, Store,
-    ABANDONED_RETENTION,
-};
+use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ManualClock, Store};
 use crate::{Fingerprint, Key, StoreError};
 use shard::{lock, Entry, Shard, State};
 
@@ -176,12 +173,7 @@ impl Store for MemoryStore {
         let hash = self.hash(key);
         let shard = self.shard(hash);
         let mut state = lock(shard);
-        let lease_until = now + lease;
-        let in_progress = |owner| State::InProgress {
-            owner,
-            lease_until,
-            kept_until: lease_until + ABANDONED_RETENTION,
-        };
+        let in_progress = |owner| State::in_progress(owner, now, lease);
         if let Some(entry) = state.find_mut(hash, key) {
             if entry.is_live(now) {
                 return Ok(Begin::Existing(existing(entry, now)));
@@ -230,6 +222,24 @@ impl Store for MemoryStore {
         Ok(self.finish(key, fence, |entry| {
             entry.remove();
         }))
+    }
+
+    fn renew(&self, key: &Key, fence: Fence, lease: Duration) -> Result<Finish, StoreError> {
+        let now = self.now();
+        let hash = self.hash(key);
+        let mut state = lock(self.shard(hash));
+        Ok(match state.find_mut(hash, key) {
+            Some(entry) if entry.is_held_by(fence) => {
+                entry.state = State::in_progress(fence, now, lease);
+                Finish::Done
+            }
+            _ => Finish::NotOwner,
+        })
+    }
+
+    /// Records live in this process: a running handler's record is held, not renewed.
+    fn in_process(&self) -> bool {
+        true
     }
 
     fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
@@ -282,6 +292,19 @@ impl AsyncStore for MemoryStore {
         fence: Fence,
     ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
         ready(Store::release(self, key, fence))
+    }
+
+    fn renew(
+        &self,
+        key: &Key,
+        fence: Fence,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
+        ready(Store::renew(self, key, fence, lease))
+    }
+
+    fn in_process(&self) -> bool {
+        true
     }
 
     async fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {

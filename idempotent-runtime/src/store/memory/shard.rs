@@ -2,12 +2,14 @@
 //! wake the callers waiting on it.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hashbrown::HashTable;
 use tokio::sync::Notify;
 
-use crate::store::Fence;
+#[cfg(doc)]
+use crate::store::HELD;
+use crate::store::{Fence, ABANDONED_RETENTION};
 use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
 
 /// One shard, on its own cache lines so two cores never share one.
@@ -45,6 +47,25 @@ pub(super) enum State {
         output: Arc<[u8]>,
         expires_at: Instant,
     },
+}
+
+impl State {
+    /// In progress under `owner`, its lease ending `lease` from `now` ([`HELD`]: never).
+    pub(super) fn in_progress(owner: Fence, now: Instant, lease: Duration) -> Self {
+        let lease_until = later(now, lease);
+        Self::InProgress {
+            owner,
+            lease_until,
+            kept_until: later(lease_until, ABANDONED_RETENTION),
+        }
+    }
+}
+
+/// `at + by`, or an instant a century or more ahead where that is past what `Instant` holds.
+fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by)
+        .or_else(|| at.checked_add(Duration::from_secs(1 << 32)))
+        .unwrap_or(at)
 }
 
 impl Entry {

@@ -1,4 +1,4 @@
-//! The store's three steps against the module contract: atomic acquire, fencing, take-over,
+//! The store's steps against the module contract: atomic acquire, fencing, take-over,
 //! expiry, capacity and waking waiters.
 
 use std::time::{Duration, Instant};

@@ -336,6 +336,12 @@ impl AsyncStore for PostgresStore {
         .await
     }
 
+    async fn renew(&self, key: &Key, fence: Fence, lease: Duration) -> Result<Finish, StoreError> {
+        let values: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+            [&key.as_bytes(), &(fence.0 as i64), &millis(lease)];
+        self.finish(&self.inner.sql.renew, &values).await
+    }
+
     async fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
         listen::wait(self, key, owner, timeout).await
     }

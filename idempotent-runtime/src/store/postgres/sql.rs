@@ -12,6 +12,7 @@ pub(super) struct Statements {
     pub(super) begin: String,
     pub(super) complete: String,
     pub(super) release: String,
+    pub(super) renew: String,
     pub(super) running: String,
     pub(super) purge: String,
     pub(super) channel: String,
@@ -101,6 +102,11 @@ impl Statements {
                     DELETE FROM {table} WHERE key = $1 AND fence = $2 AND NOT completed RETURNING key
                 )
                 SELECT pg_notify('{channel}', $3) FROM gone"
+            ),
+            renew: format!(
+                "UPDATE {table} SET deadline = clock_timestamp() + $3 * interval '1 millisecond'
+                 WHERE key = $1 AND fence = $2 AND NOT completed
+                 RETURNING key"
             ),
             running: format!(
                 "SELECT 1 FROM {table}

@@ -73,6 +73,7 @@ struct Scripts {
     begin: Script,
     complete: Script,
     release: Script,
+    renew: Script,
     running: Script,
 }
 
@@ -97,6 +98,7 @@ impl RedisStore {
                     begin: scripts::begin(),
                     complete: scripts::complete(),
                     release: scripts::release(),
+                    renew: scripts::renew(),
                     running: scripts::running(),
                 },
                 fences: AtomicU64::new(0),
@@ -311,6 +313,13 @@ impl AsyncStore for RedisStore {
                 .await
         })
         .await
+    }
+
+    async fn renew(&self, key: &Key, fence: Fence, lease: Duration) -> Result<Finish, StoreError> {
+        let (fence, lease) = (fence.0.to_string(), millis(lease));
+        let retention = millis(ABANDONED_RETENTION);
+        let args: [&[u8]; 3] = [fence.as_bytes(), lease.as_bytes(), retention.as_bytes()];
+        self.finish(&self.inner.scripts.renew, key, &args).await
     }
 
     async fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {

@@ -70,6 +70,23 @@ pub(super) fn release() -> Script {
     )
 }
 
+/// `KEYS[1]` record; `ARGV` fence, lease ms, retention ms. Answers 1 (renewed) or 0 (not owner).
+pub(super) fn renew() -> Script {
+    Script::new(
+        r"
+        if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
+        local r = redis.call('HMGET', KEYS[1], 'fence', 'state')
+        if r[1] ~= ARGV[1] or r[2] ~= 'p' then return 0 end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local lease = tonumber(ARGV[2])
+        redis.call('HSET', KEYS[1], 'deadline', string.format('%d', now + lease))
+        redis.call('PEXPIRE', KEYS[1], lease + tonumber(ARGV[3]))
+        return 1
+        ",
+    )
+}
+
 /// `KEYS[1]` record; `ARGV` fence. Answers 1 if still in progress under it with its lease running.
 pub(super) fn running() -> Script {
     Script::new(

@@ -268,6 +268,14 @@ impl Store for SqliteStore {
         self.finish(schema::RELEASE, params![key.as_bytes(), fence.0 as i64])
     }
 
+    fn renew(&self, key: &Key, fence: Fence, lease: Duration) -> Result<Finish, StoreError> {
+        let deadline = now_ms().saturating_add(millis(lease));
+        self.finish(
+            schema::RENEW,
+            params![deadline, key.as_bytes(), fence.0 as i64],
+        )
+    }
+
     fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
         let deadline = Instant::now() + timeout;
         let mut backoff = Duration::from_millis(5);
@@ -312,6 +320,16 @@ impl AsyncStore for SqliteStore {
     ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
         let key = key.clone();
         self.blocking(move |store| Store::release(store, &key, fence))
+    }
+
+    fn renew(
+        &self,
+        key: &Key,
+        fence: Fence,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
+        let key = key.clone();
+        self.blocking(move |store| Store::renew(store, &key, fence, lease))
     }
 
     fn wait(

@@ -1,0 +1,163 @@
+//! The lease heartbeat: while a handler runs, its lease is renewed every lease/3, so only a
+//! crashed or hung worker loses its token to a take-over.
+//!
+//! A sync handler's lease is renewed from a helper thread scoped to the call; an async
+//! handler's by a timer polled beside its body in the same task (armed only if the body does
+//! not finish on its first poll), so a task that stops being polled stops renewing too. A store
+//! whose records live in this process needs neither: the record is [`HELD`] instead.
+//! A failed renewal is reported (`heartbeat_failed`) and tried again at the next beat; a
+//! renewal refused because another caller took over ends the heartbeat, and the completion
+//! that follows is refused and reported as `lease_lost`.
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::task::Poll;
+use std::time::Duration;
+
+use crate::events::{self, Call};
+use crate::store::{AsyncStore, Fence, Finish, Store, HELD};
+use crate::{Options, StoreError, StoreErrorKind};
+
+/// The lease to ask `begin` for, and whether the engine must renew it while the handler runs.
+pub(crate) fn lease_for(options: &Options, in_process: bool) -> (Duration, bool) {
+    match (options.heartbeat, in_process) {
+        (true, true) => (HELD, false),
+        (true, false) => (options.lease, true),
+        (false, _) => (options.lease, false),
+    }
+}
+
+/// How often a lease is renewed: three times a lease, so two beats may fail before it ends.
+pub(crate) fn interval(lease: Duration) -> Duration {
+    (lease / 3).max(Duration::from_millis(1))
+}
+
+/// Runs a sync `body` while a scoped thread renews the lease; the thread stops when the body
+/// returns or panics.
+pub(crate) fn beside_sync<S: Store + ?Sized, R>(
+    store: &S,
+    call: Call<'_>,
+    fence: Fence,
+    lease: Duration,
+    body: impl FnOnce() -> R,
+) -> R {
+    let stop = Stop::default();
+    std::thread::scope(|scope| {
+        let beating = std::thread::Builder::new()
+            .name("idempotent-heartbeat".into())
+            .spawn_scoped(scope, || beat_sync(store, call, fence, lease, &stop));
+        if let Err(err) = beating {
+            let err = StoreError::new(
+                StoreErrorKind::Other,
+                format!("could not start the heartbeat thread: {err}"),
+            );
+            events::heartbeat_failed(call, &err);
+        }
+        let _stop = StopOnDrop(&stop);
+        body()
+    })
+}
+
+/// Runs an async `body`, renewing the lease from a timer polled beside it in the same task.
+pub(crate) async fn beside_async<S: AsyncStore + ?Sized, F: Future>(
+    store: &S,
+    call: Call<'_>,
+    fence: Fence,
+    lease: Duration,
+    body: F,
+) -> F::Output {
+    let mut body = pin!(body);
+    let mut beat = pin!(beat_async(store, call, fence, lease));
+    let mut beating = true;
+    poll_fn(move |cx| {
+        if let Poll::Ready(output) = body.as_mut().poll(cx) {
+            return Poll::Ready(output);
+        }
+        if beating && beat.as_mut().poll(cx).is_ready() {
+            beating = false;
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+async fn beat_async<S: AsyncStore + ?Sized>(
+    store: &S,
+    call: Call<'_>,
+    fence: Fence,
+    lease: Duration,
+) {
+    if tokio::runtime::Handle::try_current().is_err() {
+        let err = StoreError::new(
+            StoreErrorKind::Other,
+            "the heartbeat needs a Tokio runtime to time its beats; the lease is not renewed",
+        );
+        return events::heartbeat_failed(call, &err);
+    }
+    loop {
+        tokio::time::sleep(interval(lease)).await;
+        if !renewed(call, store.renew(call.key, fence, lease).await) {
+            return;
+        }
+    }
+}
+
+fn beat_sync<S: Store + ?Sized>(
+    store: &S,
+    call: Call<'_>,
+    fence: Fence,
+    lease: Duration,
+    stop: &Stop,
+) {
+    while !stop.wait(interval(lease)) {
+        if !renewed(call, store.renew(call.key, fence, lease)) {
+            return;
+        }
+    }
+}
+
+/// Whether to go on beating: a refused renewal means another caller owns the record now.
+fn renewed(call: Call<'_>, renewal: Result<Finish, StoreError>) -> bool {
+    match renewal {
+        Ok(Finish::Done) => true,
+        Ok(Finish::NotOwner) => false,
+        Err(err) => {
+            events::heartbeat_failed(call, &err);
+            true
+        }
+    }
+}
+
+/// Tells a sync heartbeat thread to stop.
+#[derive(Default)]
+struct Stop {
+    stopped: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Stop {
+    /// Waits up to `timeout`; true once stopped.
+    fn wait(&self, timeout: Duration) -> bool {
+        let stopped = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
+        let (stopped, _) = self
+            .changed
+            .wait_timeout_while(stopped, timeout, |stopped| !*stopped)
+            .unwrap_or_else(PoisonError::into_inner);
+        *stopped
+    }
+}
+
+/// Stops the heartbeat when the body returns or unwinds.
+struct StopOnDrop<'a>(&'a Stop);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        *self
+            .0
+            .stopped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = true;
+        self.0.changed.notify_all();
+    }
+}
