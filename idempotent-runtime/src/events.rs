@@ -121,6 +121,13 @@ pub(crate) fn heartbeat_failed(call: Call<'_>, err: &StoreError) {
     tracing::warn!(target: "idempotent", %operation, token, outcome = "heartbeat_failed", elapsed_us, error = %err, "could not renew the lease of a running handler; if the lease ends, another caller may take over");
 }
 
+/// Completing or releasing failed transiently and is tried again: not a decision yet.
+pub(crate) fn finish_retried(call: Call<'_>, err: &StoreError) {
+    let (operation, token) = (call.key.operation(), call.key.token());
+    let elapsed_us = call.elapsed().as_micros() as u64;
+    tracing::warn!(target: "idempotent", %operation, token, outcome = "finish_retried", elapsed_us, error = %err, "could not record the handler's result; trying again");
+}
+
 /// A token that broke the rules: no key, so no operation.
 pub(crate) fn invalid_token(reason: &crate::InvalidTokenReason) {
     if let Some(hook) = monitor::hook() {

@@ -7,4 +7,5 @@ pub mod redis_server;
 #[cfg(feature = "postgres")]
 pub mod postgres_server;
 
+pub mod captured;
 pub mod stores;

@@ -1,23 +1,8 @@
 //! Every decision is a `tracing` event under the target `idempotent` carrying `operation`,
 //! `token` and `outcome`, so mismatches can be counted and alerted on.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use idempotent_runtime::idempotent;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use idempotent_tests::captured::Captured;
 
 #[idempotent(token = "token", name = "CreateRouteTable")]
 fn create(vpc_id: String, token: &str) -> Result<String, String> {
@@ -30,20 +15,14 @@ fn create(vpc_id: String, token: &str) -> Result<String, String> {
 #[test]
 fn each_decision_is_an_event_with_operation_token_and_outcome() {
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    tracing::subscriber::with_default(captured.subscriber(), || {
         create("vpc-1".into(), "ev-1").unwrap();
         create("vpc-1".into(), "ev-1").unwrap();
         create("vpc-2".into(), "ev-1").unwrap_err();
         create(String::new(), "ev-2").unwrap_err();
         create("vpc-1".into(), "").unwrap_err();
     });
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let lines: Vec<&str> = log.lines().collect();
     let find = |outcome: &str| {
         lines

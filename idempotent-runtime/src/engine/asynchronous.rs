@@ -1,13 +1,10 @@
 //! The engine's driver for async handlers over an [`AsyncStore`].
 
 use std::future::Future;
-use std::time::Duration;
 
-use super::heartbeat;
-use super::{
-    decide, fresh, record_of, report_finish, start, store_failed, wait_deadline, Record, Start,
-    Step,
-};
+use super::finish::{finish_async, record_of, Owner};
+use super::heartbeat::{self, Keep};
+use super::{decide, fresh, start, store_failed, wait_deadline, Start, Step};
 use crate::codec::Codec;
 use crate::events::Call;
 use crate::store::{AsyncStore, Fence};
@@ -31,7 +28,7 @@ where
     };
     let call = Call::new(key);
     let deadline = wait_deadline(options);
-    let (lease, renew) = heartbeat::lease_for(options, store.in_process());
+    let (lease, keep) = heartbeat::keeping(options, store.in_process());
     loop {
         let begin = store
             .begin(key, fingerprint, lease)
@@ -39,8 +36,13 @@ where
             .map_err(|err| store_failed(call, err))?;
         match decide(codec, call, fingerprint, begin, deadline) {
             Step::Run(fence) => {
-                let renew = renew.then_some(options.lease);
-                return run_owned(store, codec, call, fence, options.ttl, renew, body).await;
+                let owner = Owner {
+                    call,
+                    fence,
+                    ttl: options.ttl,
+                    keep,
+                };
+                return run_owned(store, codec, owner, body).await;
             }
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
@@ -51,33 +53,32 @@ where
     }
 }
 
-/// Runs the body as the record's owner (renewing a lease of `renew` meanwhile, if given), then
-/// completes or releases the record.
+/// Runs the body as the record's owner (with the heartbeat beside it, if its lease is
+/// renewed), then completes or releases the record.
 async fn run_owned<S, T, E, F>(
     store: &S,
     codec: &Codec<T, E>,
-    call: Call<'_>,
-    fence: Fence,
-    ttl: Duration,
-    renew: Option<Duration>,
+    owner: Owner<'_>,
     body: F,
 ) -> Result<Outcome<T>, IdempotencyError<E>>
 where
     S: AsyncStore + ?Sized,
     F: Future<Output = Result<T, E>>,
 {
-    let guard = ReleaseOnDrop { store, call, fence };
-    let result = match renew {
-        Some(lease) => heartbeat::beside_async(store, call, fence, lease, body).await,
-        None => body.await,
+    let guard = ReleaseOnDrop {
+        store,
+        call: owner.call,
+        fence: owner.fence,
+    };
+    let result = match owner.keep {
+        Keep::Renewed(lease) => {
+            heartbeat::beside_async(store, owner.call, owner.fence, lease, body).await
+        }
+        Keep::Held(_) | Keep::Lapsing => body.await,
     };
     std::mem::forget(guard);
-    let record = record_of(codec, call, &result);
-    let finish = match &record {
-        Record::Complete(bytes) => store.complete(call.key, fence, bytes, ttl).await,
-        Record::Release => store.release(call.key, fence).await,
-    };
-    report_finish(call, &record, finish);
+    let record = record_of(codec, owner.call, &result);
+    finish_async(store, owner, &record).await;
     fresh(result)
 }
 

@@ -1,15 +1,11 @@
 //! The engine's driver for sync handlers over a blocking [`Store`].
 
-use super::heartbeat;
-use super::{
-    decide, fresh, record_of, report_finish, start, store_failed, wait_deadline, Record, Start,
-    Step,
-};
-use std::time::Duration;
-
+use super::finish::{finish_sync, record_of, report_release, Owner};
+use super::heartbeat::{self, Keep};
+use super::{decide, fresh, start, store_failed, wait_deadline, Start, Step};
 use crate::codec::Codec;
 use crate::events::Call;
-use crate::store::{Fence, Store};
+use crate::store::Store;
 use crate::{IdempotencyError, Outcome, Request};
 
 /// Runs `body` at most once per key, replaying or rejecting duplicates.
@@ -30,15 +26,20 @@ where
     };
     let call = Call::new(key);
     let deadline = wait_deadline(options);
-    let (lease, renew) = heartbeat::lease_for(options, store.in_process());
+    let (lease, keep) = heartbeat::keeping(options, store.in_process());
     loop {
         let begin = store
             .begin(key, fingerprint, lease)
             .map_err(|err| store_failed(call, err))?;
         match decide(codec, call, fingerprint, begin, deadline) {
             Step::Run(fence) => {
-                let renew = renew.then_some(options.lease);
-                return run_owned(store, codec, call, fence, options.ttl, renew, body);
+                let owner = Owner {
+                    call,
+                    fence,
+                    ttl: options.ttl,
+                    keep,
+                };
+                return run_owned(store, codec, owner, body);
             }
             Step::Return(answer) => return answer,
             Step::Wait { owner, timeout } => store
@@ -48,46 +49,38 @@ where
     }
 }
 
-/// Runs the body as the record's owner (renewing a lease of `renew` meanwhile, if given), then
-/// completes or releases the record.
+/// Runs the body as the record's owner (with the heartbeat beside it, if its lease is
+/// renewed), then completes or releases the record.
 fn run_owned<S, T, E, F>(
     store: &S,
     codec: &Codec<T, E>,
-    call: Call<'_>,
-    fence: Fence,
-    ttl: Duration,
-    renew: Option<Duration>,
+    owner: Owner<'_>,
     body: F,
 ) -> Result<Outcome<T>, IdempotencyError<E>>
 where
     S: Store + ?Sized,
     F: FnOnce() -> Result<T, E>,
 {
-    let guard = ReleaseOnUnwind { store, call, fence };
-    let result = match renew {
-        Some(lease) => heartbeat::beside_sync(store, call, fence, lease, body),
-        None => body(),
+    let guard = ReleaseOnUnwind { store, owner };
+    let result = match owner.keep {
+        Keep::Renewed(lease) => heartbeat::beside_sync(store, owner.call, owner.fence, lease, body),
+        Keep::Held(_) | Keep::Lapsing => body(),
     };
     std::mem::forget(guard);
-    let record = record_of(codec, call, &result);
-    let finish = match &record {
-        Record::Complete(bytes) => store.complete(call.key, fence, bytes, ttl),
-        Record::Release => store.release(call.key, fence),
-    };
-    report_finish(call, &record, finish);
+    let record = record_of(codec, owner.call, &result);
+    finish_sync(store, owner, &record);
     fresh(result)
 }
 
 /// Releases the record if the handler panics, so a retry can run.
 struct ReleaseOnUnwind<'a, S: Store + ?Sized> {
     store: &'a S,
-    call: Call<'a>,
-    fence: Fence,
+    owner: Owner<'a>,
 }
 
 impl<S: Store + ?Sized> Drop for ReleaseOnUnwind<'_, S> {
     fn drop(&mut self) {
-        let finish = self.store.release(self.call.key, self.fence);
-        report_finish(self.call, &Record::Release, finish);
+        let finish = self.store.release(self.owner.call.key, self.owner.fence);
+        report_release(self.owner.call, finish);
     }
 }

@@ -19,12 +19,24 @@ use crate::events::{self, Call};
 use crate::store::{AsyncStore, Fence, Finish, Store, HELD};
 use crate::{Options, StoreError, StoreErrorKind};
 
-/// The lease to ask `begin` for, and whether the engine must renew it while the handler runs.
-pub(crate) fn lease_for(options: &Options, in_process: bool) -> (Duration, bool) {
+/// How a running handler's lease is kept.
+#[derive(Clone, Copy)]
+pub(crate) enum Keep {
+    /// Renewed every lease/3, to the given lease.
+    Renewed(Duration),
+    /// [`HELD`] on an in-process store until completed or released; if neither can be done,
+    /// the given lease starts running instead.
+    Held(Duration),
+    /// Not renewed (`heartbeat = false`): the lease may end while the handler runs.
+    Lapsing,
+}
+
+/// The lease to ask `begin` for, and how it is kept while the handler runs.
+pub(crate) fn keeping(options: &Options, in_process: bool) -> (Duration, Keep) {
     match (options.heartbeat, in_process) {
-        (true, true) => (HELD, false),
-        (true, false) => (options.lease, true),
-        (false, _) => (options.lease, false),
+        (true, true) => (HELD, Keep::Held(options.lease)),
+        (true, false) => (options.lease, Keep::Renewed(options.lease)),
+        (false, _) => (options.lease, Keep::Lapsing),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod asynchronous;
 mod blocking;
+mod finish;
 mod heartbeat;
 
 pub(crate) use asynchronous::drive_async;
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::codec::Codec;
 use crate::events::{self, Call};
 use crate::request::{Concurrent, Options, Prepared, Request};
-use crate::store::{Begin, ExistingState, Fence, Finish};
+use crate::store::{Begin, ExistingState, Fence};
 use crate::{Fingerprint, IdempotencyError, Key, Outcome, StoreError};
 
 /// What the engine does after one `begin`.
@@ -125,38 +126,6 @@ fn replay<T, E>(
 pub(crate) fn store_failed<E>(call: Call<'_>, err: StoreError) -> IdempotencyError<E> {
     events::store_error(call, &err);
     IdempotencyError::Store(err)
-}
-
-/// What to store once the handler returned: encoded bytes, or nothing (release).
-pub(crate) enum Record {
-    Complete(Vec<u8>),
-    Release,
-}
-
-/// Encodes the handler's result; an output that cannot be encoded releases the record.
-pub(crate) fn record_of<T, E>(
-    codec: &Codec<T, E>,
-    call: Call<'_>,
-    result: &Result<T, E>,
-) -> Record {
-    match codec.encode(result) {
-        Some(Ok(bytes)) => Record::Complete(bytes),
-        Some(Err(err)) => {
-            events::store_error(call, &err);
-            Record::Release
-        }
-        None => Record::Release,
-    }
-}
-
-/// Reports how completing or releasing went. The caller gets its own result either way.
-pub(crate) fn report_finish(call: Call<'_>, record: &Record, finish: Result<Finish, StoreError>) {
-    match (record, finish) {
-        (Record::Complete(_), Ok(Finish::Done)) => events::executed(call),
-        (Record::Release, Ok(Finish::Done)) => events::released(call),
-        (_, Ok(Finish::NotOwner)) => events::lease_lost(call),
-        (_, Err(err)) => events::store_error(call, &err),
-    }
 }
 
 /// The caller's answer once the handler ran.

@@ -9,8 +9,10 @@
 //!    counts as absent: exactly one concurrent caller replaces it (`took_over` says which
 //!    case). Otherwise answer [`Begin::Existing`] with the stored fingerprint and state.
 //! 2. [`complete`](Store::complete): if the record is still in progress under this fence,
-//!    store the output with its TTL; else refuse with [`Finish::NotOwner`]. A lease that ran
-//!    out does not by itself refuse: only a take-over (a new fence) does.
+//!    store the output with its TTL; if this fence already completed it (a retry of a
+//!    `complete` whose answer was lost), answer [`Finish::Done`] and change nothing; else
+//!    refuse with [`Finish::NotOwner`]. A lease that ran out does not by itself refuse: only a
+//!    take-over (a new fence) does.
 //! 3. [`release`](Store::release): if the record is still in progress under this fence, delete
 //!    it; else refuse with [`Finish::NotOwner`].
 //! 4. [`renew`](Store::renew), the heartbeat: if the record is still in progress under this

@@ -134,6 +134,32 @@ pub async fn only_the_owner_completes_and_the_output_replays<H: Harness>(harness
     );
 }
 
+/// A `complete` its owner repeats (the first answer was lost on the way back) is `Done` and
+/// leaves the first output in place; another fence is still refused.
+pub async fn a_repeated_complete_of_the_owner_is_done_and_changes_nothing<H: Harness>(harness: &H) {
+    let store = harness.store().await;
+    let key = key("repeat");
+    let (fence, _) = acquire(&store, &key, LEASE).await;
+    assert_eq!(
+        complete(&store, &key, fence, b"first", TTL).await,
+        Finish::Done
+    );
+    assert_eq!(
+        complete(&store, &key, fence, b"second", TTL).await,
+        Finish::Done,
+        "a repeated complete of the owner was refused"
+    );
+    assert_eq!(
+        complete(&store, &key, stale(fence), b"other", TTL).await,
+        Finish::NotOwner,
+        "another fence completed a completed record"
+    );
+    match existing(&store, &key).await.state {
+        ExistingState::Completed { output } => assert_eq!(&*output, b"first"),
+        other => panic!("expected the first output, got {other:?}"),
+    }
+}
+
 /// Releasing frees the key for the next caller, under a new fence.
 pub async fn release_frees_the_key<H: Harness>(harness: &H) {
     let store = harness.store().await;

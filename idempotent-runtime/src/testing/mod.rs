@@ -27,11 +27,15 @@
 //! A store with only a blocking interface is tested through [`Blocking`], which runs each of
 //! its steps in place; the cases are the same.
 //!
+//! [`FaultyStore`] wraps any store and fails the calls you choose, to test what a caller sees
+//! when a store misbehaves.
+//!
 //! The cases use real time for leases and TTLs (a few hundred milliseconds), because a real
 //! server keeps its own clock. Each uses tokens of its own, so the cases may share a server.
 
 mod blocking;
 mod cases;
+mod faulty;
 
 use std::future::Future;
 
@@ -39,6 +43,7 @@ use crate::{AsyncStore, Key};
 
 pub use blocking::Blocking;
 pub use cases::*;
+pub use faulty::{Fault, FaultyStore, Step};
 
 /// Makes stores for the conformance cases.
 pub trait Harness: Send + Sync + 'static {
@@ -85,6 +90,7 @@ macro_rules! store_conformance {
             $crate::store_conformance!(@cases $harness;
                 acquires_then_reports_in_progress,
                 only_the_owner_completes_and_the_output_replays,
+                a_repeated_complete_of_the_owner_is_done_and_changes_nothing,
                 release_frees_the_key,
                 a_mismatch_sees_the_stored_fingerprint,
                 after_the_lease_one_caller_takes_over_and_the_old_fence_is_refused,

@@ -108,11 +108,13 @@ impl MemoryStore {
     }
 
     /// Steps 2 and 3 share this: if `fence` still holds the record, `finish` changes it (one
-    /// lookup) and waiters are woken.
+    /// lookup) and waiters are woken. `repeated` says whether a record in that state is what
+    /// this step already did (a completion by the same owner, asked again).
     fn finish(
         &self,
         key: &Key,
         fence: Fence,
+        repeated: fn(&Entry, Fence) -> bool,
         finish: impl FnOnce(OccupiedEntry<'_, Entry>),
     ) -> Finish {
         let hash = self.hash(key);
@@ -120,6 +122,7 @@ impl MemoryStore {
         let mut state = lock(shard);
         match state.records.find_entry(hash, |entry| entry.is_for(key)) {
             Ok(entry) if entry.get().is_held_by(fence) => finish(entry),
+            Ok(entry) if repeated(entry.get(), fence) => return Finish::Done,
             _ => return Finish::NotOwner,
         }
         shard.wake(&state);
@@ -210,18 +213,26 @@ impl Store for MemoryStore {
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
         let expires_at = self.now() + ttl;
-        Ok(self.finish(key, fence, |mut entry| {
-            entry.get_mut().state = State::Completed {
-                output: output.into(),
-                expires_at,
-            };
-        }))
+        Ok(
+            self.finish(key, fence, Entry::is_completed_by, |mut entry| {
+                entry.get_mut().state = State::Completed {
+                    owner: fence,
+                    output: output.into(),
+                    expires_at,
+                };
+            }),
+        )
     }
 
     fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
-        Ok(self.finish(key, fence, |entry| {
-            entry.remove();
-        }))
+        Ok(self.finish(
+            key,
+            fence,
+            |_, _| false,
+            |entry| {
+                entry.remove();
+            },
+        ))
     }
 
     fn renew(&self, key: &Key, fence: Fence, lease: Duration) -> Result<Finish, StoreError> {

@@ -44,6 +44,8 @@ pub(super) enum State {
         kept_until: Instant,
     },
     Completed {
+        /// Who completed it: a retried `complete` of the same owner is answered `Done`.
+        owner: Fence,
         output: Arc<[u8]>,
         expires_at: Instant,
     },
@@ -93,6 +95,11 @@ impl Entry {
     /// In progress under `fence`, whether or not its lease has run out: nobody took over.
     pub(super) fn is_held_by(&self, fence: Fence) -> bool {
         matches!(self.state, State::InProgress { owner, .. } if owner == fence)
+    }
+
+    /// Completed under `fence`: a repeated `complete` of that owner has nothing left to do.
+    pub(super) fn is_completed_by(&self, fence: Fence) -> bool {
+        matches!(self.state, State::Completed { owner, .. } if owner == fence)
     }
 
     /// In progress under `fence` with its lease still running: worth waiting for.

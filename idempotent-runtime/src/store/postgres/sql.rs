@@ -88,6 +88,8 @@ impl Statements {
                 FROM {table}
                 WHERE key = $1 AND deadline > clock_timestamp() AND NOT EXISTS (SELECT 1 FROM acquired)"
             ),
+            // Completes, or finds the record already completed under this fence (a retried
+            // complete whose first answer was lost): either way one row comes back.
             complete: format!(
                 "WITH done AS (
                     UPDATE {table} SET completed = true, output = $3,
@@ -95,7 +97,10 @@ impl Statements {
                     WHERE key = $1 AND fence = $2 AND NOT completed
                     RETURNING key
                 )
-                SELECT pg_notify('{channel}', $5) FROM done"
+                SELECT pg_notify('{channel}', $5) FROM done
+                UNION ALL
+                SELECT NULL FROM {table}
+                WHERE key = $1 AND fence = $2 AND completed AND NOT EXISTS (SELECT 1 FROM done)"
             ),
             release: format!(
                 "WITH gone AS (

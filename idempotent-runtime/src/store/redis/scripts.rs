@@ -41,12 +41,14 @@ pub(super) fn begin() -> Script {
     )
 }
 
-/// `KEYS[1]` record; `ARGV` fence, output, TTL ms, channel. Answers 1 (done) or 0 (not owner).
+/// `KEYS[1]` record; `ARGV` fence, output, TTL ms, channel. Answers 1 (done, or already done
+/// by this fence) or 0 (not owner).
 pub(super) fn complete() -> Script {
     Script::new(
         r"
         if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
         local r = redis.call('HMGET', KEYS[1], 'fence', 'state')
+        if r[1] == ARGV[1] and r[2] == 'c' then return 1 end
         if r[1] ~= ARGV[1] or r[2] ~= 'p' then return 0 end
         redis.call('HSET', KEYS[1], 'state', 'c', 'output', ARGV[2])
         redis.call('PEXPIRE', KEYS[1], ARGV[3])

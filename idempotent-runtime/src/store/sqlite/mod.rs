@@ -173,6 +173,14 @@ impl SqliteStore {
         })
     }
 
+    /// Whether `fence` completed the record (a retried `complete` finds its own result).
+    fn completed_by(&self, key: &Key, fence: Fence) -> Result<bool, StoreError> {
+        self.connection()
+            .prepare_cached(schema::COMPLETED_BY)
+            .and_then(|mut statement| statement.exists(params![key.as_bytes(), fence.0 as i64]))
+            .map_err(|err| error("read the record", err))
+    }
+
     /// Whether the record is still in progress under `owner` with its lease running.
     fn still_running(&self, key: &Key, owner: Fence) -> Result<bool, StoreError> {
         self.connection()
@@ -258,10 +266,14 @@ impl Store for SqliteStore {
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
         let expires = now_ms().saturating_add(millis(ttl));
-        self.finish(
+        let finish = self.finish(
             schema::COMPLETE,
             params![output, expires, key.as_bytes(), fence.0 as i64],
-        )
+        )?;
+        if finish == Finish::NotOwner && self.completed_by(key, fence)? {
+            return Ok(Finish::Done);
+        }
+        Ok(finish)
     }
 
     fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {

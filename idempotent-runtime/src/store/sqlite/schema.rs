@@ -36,6 +36,9 @@ pub(super) const COMPLETE: &str =
     "UPDATE idempotency_records SET completed = 1, output = ?1, deadline_ms = ?2
      WHERE key = ?3 AND fence = ?4 AND completed = 0";
 
+pub(super) const COMPLETED_BY: &str =
+    "SELECT 1 FROM idempotency_records WHERE key = ?1 AND fence = ?2 AND completed = 1";
+
 pub(super) const RENEW: &str = "UPDATE idempotency_records SET deadline_ms = ?1
      WHERE key = ?2 AND fence = ?3 AND completed = 0";
 
