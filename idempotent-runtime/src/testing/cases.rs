@@ -317,6 +317,22 @@ pub async fn sixty_four_concurrent_begins_acquire_once<H: Harness>(harness: &H) 
     }
 }
 
+/// Random interleavings of four workers' `begin`, `complete`, `release` and `renew` on one key
+/// follow the reference model of the store contract: 64 sequences of 40 steps, each under a key
+/// of its own. (Leases and TTLs are long here: a real server's clock cannot be moved; time is
+/// modelled on `MemoryStore`'s manual clock, in the crate's own tests.)
+pub async fn random_operations_follow_the_model<H: Harness>(harness: &H) {
+    let store = harness.store().await;
+    for seed in 0..64 {
+        let key = key("model");
+        let ops = super::model::sequence(seed, 4, 40);
+        let timing = (60_000, 600_000);
+        if let Err(divergence) = super::model::play(&store, &key, timing, 4, &ops, |_| {}).await {
+            panic!("sequence {seed} left the model at {divergence}\nthe sequence: {ops:?}");
+        }
+    }
+}
+
 /// After the lease, exactly one of 16 concurrent takers takes over.
 pub async fn concurrent_takers_after_the_lease_take_over_once<H: Harness>(harness: &H) {
     let store = harness.store().await;

@@ -36,6 +36,7 @@
 mod blocking;
 mod cases;
 mod faulty;
+mod model;
 
 use std::future::Future;
 
@@ -44,6 +45,7 @@ use crate::{AsyncStore, Key};
 pub use blocking::Blocking;
 pub use cases::*;
 pub use faulty::{Fault, FaultyStore, Step};
+pub use model::{Divergence, Op};
 
 /// Makes stores for the conformance cases.
 pub trait Harness: Send + Sync + 'static {
@@ -98,6 +100,7 @@ macro_rules! store_conformance {
                 renewing_keeps_the_lease_and_only_the_owner_renews,
                 a_completed_record_expires_after_its_ttl,
                 sixty_four_concurrent_begins_acquire_once,
+                random_operations_follow_the_model,
                 concurrent_takers_after_the_lease_take_over_once,
                 a_waiter_returns_when_the_record_completes,
                 a_complete_dropped_after_its_first_poll_still_lands,

@@ -2,10 +2,10 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use super::shard::Shard;
+use super::sync::AtomicU64;
 use super::{Inner, MemoryStore, DEFAULT_CAPACITY};
 use crate::store::ManualClock;
 

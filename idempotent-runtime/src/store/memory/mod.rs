@@ -13,9 +13,10 @@
 
 mod builder;
 mod shard;
+mod sync;
 
 use std::future::{ready, Future};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,7 @@ use hashbrown::hash_table::OccupiedEntry;
 use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ManualClock, Store};
 use crate::{Fingerprint, Key, StoreError};
 use shard::{lock, Entry, Shard, State};
+use sync::AtomicU64;
 
 pub use builder::MemoryStoreBuilder;
 
@@ -328,5 +330,7 @@ impl AsyncStore for MemoryStore {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, idempotent_loom))]
+mod loom_tests;
+#[cfg(all(test, not(idempotent_loom)))]
 mod tests;

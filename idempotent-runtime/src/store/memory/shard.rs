@@ -1,12 +1,12 @@
 //! One shard of the memory store: a hash table of records behind a mutex, with the means to
 //! wake the callers waiting on it.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use hashbrown::HashTable;
-use tokio::sync::Notify;
 
+use super::sync::{Condvar, Mutex, MutexGuard, Notify};
 #[cfg(doc)]
 use crate::store::HELD;
 use crate::store::{Fence, ABANDONED_RETENTION};
