@@ -58,6 +58,10 @@ pub mod testing;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use error::{IdempotencyError, StoreError, StoreErrorKind};
 pub use fingerprint::{
     Fingerprint, FingerprintError, Fingerprinter, ParamDigest, FINGERPRINT_VERSION,

@@ -8,9 +8,6 @@ use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 use super::format::*;
 use super::CodecError;
 
-/// Deeper nesting than this is refused (recursion on crafted input would exhaust the stack).
-const MAX_DEPTH: usize = 128;
-
 /// Decodes one `T` that takes all of `input`.
 pub(super) fn read<T: DeserializeOwned>(input: &[u8]) -> Result<T, CodecError> {
     let mut reader = Reader { input, depth: 0 };

@@ -26,6 +26,11 @@
 //! as `Uuid` or `IpAddr` take their text form, the one serde's buffering for `flatten` and
 //! `untagged` expects).
 
+/// How deeply values may nest (each `Some`, sequence, map and variant payload is a level). The
+/// decoder refuses deeper input (recursion on crafted bytes would exhaust the stack), so the
+/// encoder refuses deeper values too: a result that could not be replayed is never recorded.
+pub(super) const MAX_DEPTH: usize = 128;
+
 pub(super) const UNIT: u8 = 0x00;
 pub(super) const NONE: u8 = 0x01;
 pub(super) const SOME: u8 = 0x02;

@@ -8,11 +8,13 @@ use super::CodecError;
 
 /// Appends the encoding of `value` to `out`.
 pub(super) fn write<T: ?Sized + Serialize>(out: &mut Vec<u8>, value: &T) -> Result<(), CodecError> {
-    value.serialize(&mut Writer { out })
+    value.serialize(&mut Writer { out, depth: 0 })
 }
 
 struct Writer<'a> {
     out: &'a mut Vec<u8>,
+    /// Levels entered and not yet left, counted as the decoder counts them.
+    depth: usize,
 }
 
 impl<'a> Writer<'a> {
@@ -26,8 +28,26 @@ impl<'a> Writer<'a> {
         self.out.extend_from_slice(bytes);
     }
 
-    /// A sequence or map: counted when its length is known, else closed by `END`.
-    fn compound<'w>(&'w mut self, counted: u8, open: u8, len: Option<usize>) -> Compound<'w, 'a> {
+    /// Enters one more level of nesting, or refuses to nest deeper than the decoder reads.
+    fn enter(&mut self) -> Result<(), CodecError> {
+        if self.depth == MAX_DEPTH {
+            return Err(CodecError::new(format!(
+                "the value nests deeper than {MAX_DEPTH} levels, more than a replay could read"
+            )));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// A sequence or map (one level; `levels` counts a variant around it too): counted when
+    /// its length is known, else closed by `END`.
+    fn compound<'w>(
+        &'w mut self,
+        (counted, open): (u8, u8),
+        len: Option<usize>,
+        levels: usize,
+    ) -> Result<Compound<'w, 'a>, CodecError> {
+        self.enter()?;
         match len {
             Some(len) => {
                 self.tag(counted);
@@ -35,24 +55,29 @@ impl<'a> Writer<'a> {
             }
             None => self.tag(open),
         }
-        Compound {
+        Ok(Compound {
             writer: self,
             left: len,
-        }
+            levels: levels + 1,
+        })
     }
 
-    /// A variant with a payload: a one-entry map from its name to the payload.
-    fn variant(&mut self, variant: &str) {
+    /// A variant with a payload: a one-entry map from its name to the payload (one level).
+    fn variant(&mut self, variant: &str) -> Result<(), CodecError> {
+        self.enter()?;
         self.tag(MAP);
         put_varint(self.out, 1);
         self.tagged_bytes(STR, variant.as_bytes());
+        Ok(())
     }
 }
 
-/// An open sequence or map; `left` counts down the elements a counted one still expects.
+/// An open sequence or map; `left` counts down the elements a counted one still expects, and
+/// `levels` are the levels of nesting `end` leaves.
 struct Compound<'w, 'a> {
     writer: &'w mut Writer<'a>,
     left: Option<usize>,
+    levels: usize,
 }
 
 impl Compound<'_, '_> {
@@ -64,6 +89,7 @@ impl Compound<'_, '_> {
     }
 
     fn end(self) -> Result<(), CodecError> {
+        self.writer.depth -= self.levels;
         match self.left {
             None => {
                 self.writer.tag(END);
@@ -164,8 +190,11 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         Ok(())
     }
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result {
+        self.enter()?;
         self.tag(SOME);
-        value.serialize(self)
+        value.serialize(&mut *self)?;
+        self.depth -= 1;
+        Ok(())
     }
     fn serialize_unit(self) -> Result {
         self.tag(UNIT);
@@ -187,11 +216,13 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         variant: &'static str,
         value: &T,
     ) -> Result {
-        self.variant(variant);
-        value.serialize(self)
+        self.variant(variant)?;
+        value.serialize(&mut *self)?;
+        self.depth -= 1;
+        Ok(())
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'w, 'a>> {
-        Ok(self.compound(SEQ, SEQ_OPEN, len))
+        self.compound((SEQ, SEQ_OPEN), len, 0)
     }
     fn serialize_tuple(self, len: usize) -> Result<Compound<'w, 'a>> {
         self.serialize_seq(Some(len))
@@ -206,12 +237,12 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         variant: &'static str,
         len: usize,
     ) -> Result<Compound<'w, 'a>> {
-        self.variant(variant);
-        self.serialize_seq(Some(len))
+        self.variant(variant)?;
+        self.compound((SEQ, SEQ_OPEN), Some(len), 1)
     }
     fn serialize_map(self, len: Option<usize>) -> Result<Compound<'w, 'a>> {
         // Each entry is a key and a value: count both, so `end` can check the pairs.
-        Ok(self.compound(MAP, MAP_OPEN, len).pairs())
+        Ok(self.compound((MAP, MAP_OPEN), len, 0)?.pairs())
     }
     fn serialize_struct(self, _: &'static str, len: usize) -> Result<Compound<'w, 'a>> {
         self.serialize_map(Some(len))
@@ -223,8 +254,8 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         variant: &'static str,
         len: usize,
     ) -> Result<Compound<'w, 'a>> {
-        self.variant(variant);
-        self.serialize_map(Some(len))
+        self.variant(variant)?;
+        Ok(self.compound((MAP, MAP_OPEN), Some(len), 1)?.pairs())
     }
     fn is_human_readable(&self) -> bool {
         true

@@ -372,3 +372,24 @@ proptest! {
         let _ = ok_only::<Tree, ()>().decode(&framed);
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Deep(Option<Box<Deep>>);
+
+fn deep(levels: usize) -> Deep {
+    (0..levels).fold(Deep(None), |inner, _| Deep(Some(Box::new(inner))))
+}
+
+/// Found by the `output` fuzz target: a value nested deeper than the decoder reads was recorded
+/// and could then not be replayed. Now the encoder refuses it (the result is not recorded).
+#[test]
+fn a_value_too_deep_to_replay_is_never_recorded() {
+    round_trip(deep(format::MAX_DEPTH));
+    let err = ok_only::<Deep, ()>()
+        .encode(&Ok(deep(format::MAX_DEPTH + 1)))
+        .expect("Ok is recorded")
+        .expect_err("too deep");
+    assert_eq!(err.kind(), StoreErrorKind::Codec);
+    assert!(err.to_string().contains("nests deeper"), "{err}");
+    round_trip(vec![deep(format::MAX_DEPTH - 1)]);
+}
