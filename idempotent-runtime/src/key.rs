@@ -201,6 +201,58 @@ mod tests {
         assert_ne!(key(op("m::A"), None, "t"), key(op("m::B"), None, "t"));
     }
 
+    /// Pins the encoding: a change orphans every durable record (bump `KEY_VERSION` instead).
+    #[test]
+    fn the_encoding_is_pinned() {
+        let named = key(Operation::Named("CreateRouteTable"), None, "abc");
+        let expected = [&[1, b'N', 16][..], b"CreateRouteTable", &[b'-', 3], b"abc"].concat();
+        assert_eq!(named, expected);
+        let path = Operation::Path {
+            module: "ec2",
+            self_ty: Some("Vpc"),
+            function: "create",
+        };
+        let scope = [7u8; 200];
+        let expected = [
+            &[1, b'P', 3][..],
+            b"ec2",
+            &[3],
+            b"Vpc",
+            &[6],
+            b"create",
+            // A part of 200 bytes: its length takes two LEB128 bytes, 0xc8 0x01.
+            &[b'S', 0xc8, 0x01],
+            &scope,
+            &[1, b't'],
+        ]
+        .concat();
+        assert_eq!(key(path, Some(&scope), "t"), expected);
+    }
+
+    fn part() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        // Few distinct bytes, lengths around the one-byte length limit: near-collisions.
+        prop_oneof![
+            proptest::collection::vec(prop::sample::select(vec![0u8, 1, b'-', b'S', 0x80]), 0..4),
+            (126usize..131, any::<u8>()).prop_map(|(len, byte)| vec![byte % 3; len]),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Distinct (operation, scope, token) triples never share a key.
+        #[test]
+        fn distinct_triples_have_distinct_keys(
+            a in (0usize..3, proptest::option::of(part()), "[ab:-]{1,4}"),
+            b in (0usize..3, proptest::option::of(part()), "[ab:-]{1,4}"),
+        ) {
+            const OPERATIONS: [&str; 3] = ["a", "a-", "S"];
+            let make = |(op, scope, token): &(usize, Option<Vec<u8>>, String)| {
+                key(Operation::Named(OPERATIONS[*op]), scope.as_deref(), token)
+            };
+            proptest::prop_assert_eq!(a == b, make(&a) == make(&b));
+        }
+    }
+
     #[test]
     fn tokens_are_case_sensitive() {
         let op = Operation::Named("op");

@@ -50,6 +50,8 @@ mod outcome;
 mod request;
 mod retry;
 pub mod store;
+#[cfg(test)]
+mod test_values;
 mod token;
 
 #[cfg(feature = "testing")]

@@ -73,6 +73,10 @@ fn a_complete_that_fails_once_is_retried_and_recorded() {
             captured.text()
         );
         assert!(captured.outcomes("lease_lost").is_empty(), "{fault:?}");
+        assert!(
+            captured.outcomes("released").is_empty(),
+            "{fault:?}: released after success"
+        );
     }
 }
 

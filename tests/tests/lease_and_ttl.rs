@@ -170,3 +170,38 @@ fn with_the_heartbeat_a_running_handler_on_an_in_process_store_keeps_its_token()
     assert_eq!(create(1, "held".into()).unwrap(), "run-0");
     assert_eq!(RUNS.load(SeqCst), 1);
 }
+
+/// A waiter whose owner outlives the lease gives up with `RequestInProgress` one lease after it
+/// arrived, rather than waiting for ever (a hang fails this test after ten seconds).
+#[test]
+fn a_waiter_gives_up_one_lease_after_it_arrived() {
+    static GATE: LazyLock<Mutex<Option<Gate>>> = LazyLock::new(|| Mutex::new(None));
+    #[idempotent(token = "token", concurrent = "wait", lease = "200ms")]
+    fn create(size: u32, token: String) -> u32 {
+        let gate = GATE.lock().unwrap().take();
+        if let Some(gate) = gate {
+            gate.hold();
+        }
+        size
+    }
+    let (held, started, release) = gate();
+    *GATE.lock().unwrap() = Some(held);
+    let owner = std::thread::spawn(|| create(1, "gives-up".into()));
+    started.recv().unwrap();
+    let (answer, answered) = mpsc::channel();
+    let arrived = std::time::Instant::now();
+    std::thread::spawn(move || answer.send(create(1, "gives-up".into())));
+    let waited = answered
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the waiter never gave up");
+    assert!(
+        matches!(waited, Err(IdempotencyError::RequestInProgress { .. })),
+        "{waited:?}"
+    );
+    assert!(
+        arrived.elapsed() >= Duration::from_millis(200),
+        "gave up early"
+    );
+    release.send(()).unwrap();
+    assert_eq!(owner.join().unwrap().unwrap(), 1);
+}

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::*;
+use crate::test_values::{tree, Tree};
 
 fn ok_only<T: Serialize + DeserializeOwned, E>() -> Codec<T, E> {
     Codec::ok_only(Serde::new())
@@ -306,52 +307,6 @@ fn a_serialize_that_miscounts_is_an_encoding_error() {
     }
     let mut out = Vec::new();
     assert!(ser::write(&mut out, &Liar).is_err());
-}
-
-/// Every shape serde knows, nested arbitrarily, for the round-trip property.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-enum Tree {
-    Unit,
-    Bool(bool),
-    Small(i8),
-    Wide(i128),
-    Unsigned(u64),
-    Float(f32),
-    Char(char),
-    Text(String),
-    Option(Option<Box<Tree>>),
-    Seq(Vec<Tree>),
-    Map(BTreeMap<String, Tree>),
-    Pair(Box<Tree>, Box<Tree>),
-    Record {
-        name: String,
-        child: Option<Box<Tree>>,
-    },
-}
-
-fn tree() -> impl Strategy<Value = Tree> {
-    let leaf = prop_oneof![
-        Just(Tree::Unit),
-        any::<bool>().prop_map(Tree::Bool),
-        any::<i8>().prop_map(Tree::Small),
-        any::<i128>().prop_map(Tree::Wide),
-        any::<u64>().prop_map(Tree::Unsigned),
-        any::<f32>()
-            .prop_filter("NaN is not equal to itself", |f| !f.is_nan())
-            .prop_map(Tree::Float),
-        any::<char>().prop_map(Tree::Char),
-        ".{0,12}".prop_map(Tree::Text),
-    ];
-    leaf.prop_recursive(6, 64, 6, |inner| {
-        prop_oneof![
-            proptest::option::of(inner.clone().prop_map(Box::new)).prop_map(Tree::Option),
-            proptest::collection::vec(inner.clone(), 0..6).prop_map(Tree::Seq),
-            proptest::collection::btree_map(".{0,6}", inner.clone(), 0..6).prop_map(Tree::Map),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Tree::Pair(Box::new(a), Box::new(b))),
-            (".{0,6}", proptest::option::of(inner.prop_map(Box::new)))
-                .prop_map(|(name, child)| Tree::Record { name, child }),
-        ]
-    })
 }
 
 proptest! {

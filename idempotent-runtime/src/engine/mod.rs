@@ -134,3 +134,6 @@ pub(crate) fn fresh<T, E>(result: Result<T, E>) -> Result<Outcome<T>, Idempotenc
         .map(Outcome::fresh)
         .map_err(IdempotencyError::Handler)
 }
+
+#[cfg(test)]
+mod tests;

@@ -246,3 +246,124 @@ proptest! {
         prop_assert_eq!(of(&changed).mismatched(&of(&request)), vec![name.to_string()]);
     }
 }
+
+/// A newtype struct: transparent.
+#[derive(Serialize)]
+struct VpcId(&'static str);
+
+/// A tuple struct.
+#[derive(Serialize)]
+struct Pair(i16, char);
+
+/// A unit struct.
+#[derive(Serialize)]
+struct Marker;
+
+#[derive(Serialize)]
+enum Shape {
+    Circle(f32),
+    Rect(u8, u8),
+}
+
+/// Every serde shape, byte for byte as the module's table says: a change here orphans every
+/// stored fingerprint (bump `FINGERPRINT_VERSION` instead).
+#[test]
+fn every_serde_shape_follows_the_table() {
+    let value = (
+        VpcId("v"),
+        Pair(-300, 'é'),
+        Marker,
+        Shape::Circle(1.5),
+        Shape::Rect(1, 2),
+        Some(-0.0f64),
+        None::<u8>,
+        serde_bytes_like(b"\0a"),
+    );
+    let expected: Vec<u8> = [
+        &[0x0a][..],                                             // a tuple
+        &[0x06, b'v', 0x00],             // a newtype struct is its inner value
+        &[0x0a, 0x04, 0xab, 0x02],       // tuple struct: -300 is 04, LEB128 of 299
+        &[0x06, 0xc3, 0xa9, 0x00, 0x0b], // 'é' as UTF-8, end of the tuple struct
+        &[0x00],                         // a unit struct
+        &[0x0e, 0x06, b'C', b'i', b'r', b'c', b'l', b'e', 0x00], // a newtype variant ...
+        &[0x05, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f], // ... of f32 1.5, written as the f64's bits
+        &[0x0e, 0x06, b'R', b'e', b'c', b't', 0x00], // a tuple variant ...
+        &[0x0a, 0x03, 0x01, 0x03, 0x02, 0x0b], // ... and its elements
+        &[0x09, 0x05, 0, 0, 0, 0, 0, 0, 0, 0], // Some(-0.0): signed zero is written as 0.0
+        &[0x08],                         // None
+        &[0x07, 0x00, 0xff, b'a', 0x00], // bytes, the zero escaped
+        &[0x0b],                         // end of the tuple
+    ]
+    .concat();
+    assert_eq!(encode_value(&value).expect("encodes"), expected);
+}
+
+#[test]
+fn varints_and_signed_zero_are_pinned_at_their_edges() {
+    let bytes = |value: &dyn erased::Param| {
+        let mut fp = Fingerprinter::new();
+        value.add(&mut fp, "p");
+        fp.staged.as_slice()[4..].to_vec()
+    };
+    assert_eq!(bytes(&127u8), [0x03, 0x7f]);
+    assert_eq!(bytes(&128u8), [0x03, 0x80, 0x01]);
+    assert_eq!(bytes(&-128i16), [0x04, 0x7f]);
+    assert_eq!(bytes(&-129i16), [0x04, 0x80, 0x01]);
+    assert_eq!(bytes(&0.0f64), bytes(&-0.0f64));
+    assert_eq!(bytes(&f64::NAN), bytes(&-f64::NAN));
+    assert_ne!(bytes(&1.0f32), bytes(&-1.0f32));
+}
+
+/// A map whose `Serialize` hands out its entries in descending order, as a custom type may.
+struct Descending(Vec<(&'static str, u8)>);
+
+impl Serialize for Descending {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0.iter().rev() {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+#[test]
+fn map_entries_in_descending_order_hash_as_sorted() {
+    let entries = vec![("a", 1), ("b", 2), ("c", 3), ("ca", 4)];
+    let sorted: BTreeMap<&str, u8> = entries.iter().copied().collect();
+    assert_eq!(
+        fingerprint(&[("m", &Descending(entries))]),
+        fingerprint(&[("m", &sorted)])
+    );
+    assert_eq!(
+        encode_value(&Descending(vec![("a", 1), ("b", 2)])).expect("encodes"),
+        [0x0c, 0x06, b'a', 0x00, 0x03, 0x01, 0x06, b'b', 0x00, 0x03, 0x02, 0x0b]
+    );
+}
+
+proptest! {
+    /// Equal values fingerprint alike; a value with one leaf changed anywhere inside it (a
+    /// newtype's content, a variant's payload, a tuple's element, ...) fingerprints apart.
+    #[test]
+    fn every_change_anywhere_in_a_value_changes_its_fingerprint(
+        value in crate::test_values::tree(),
+        choice in any::<u64>(),
+    ) {
+        let same = fingerprint(&[("v", &value)]);
+        prop_assert_eq!(&same, &fingerprint(&[("v", &value.clone())]));
+        let mut changed = value.clone();
+        changed.tweak(choice);
+        prop_assert_ne!(&changed, &value);
+        prop_assert_ne!(same, fingerprint(&[("v", &changed)]));
+    }
+
+    /// Two independent values fingerprint alike exactly when they are equal.
+    #[test]
+    fn values_and_fingerprints_agree(
+        a in crate::test_values::tree(),
+        b in crate::test_values::tree(),
+    ) {
+        prop_assert_eq!(a == b, fingerprint(&[("v", &a)]) == fingerprint(&[("v", &b)]));
+    }
+}

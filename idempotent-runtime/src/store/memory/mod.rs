@@ -88,6 +88,33 @@ impl MemoryStore {
         MemoryStoreBuilder::default()
     }
 
+    /// How many records the store holds: live ones, and dead ones a sweep has not dropped yet.
+    ///
+    /// ```
+    /// use idempotent_runtime::{idempotent, MemoryStore};
+    /// # use std::sync::LazyLock;
+    /// static STORE: LazyLock<MemoryStore> = LazyLock::new(MemoryStore::new);
+    ///
+    /// #[idempotent(token = "token", store = &*STORE)]
+    /// fn create(size: u32, token: &str) -> u32 { size }
+    ///
+    /// assert!(STORE.is_empty());
+    /// create(1, "t-1").unwrap();
+    /// assert_eq!(STORE.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| lock(shard).records.len())
+            .sum()
+    }
+
+    /// Whether the store holds no record at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn now(&self) -> Instant {
         match &self.inner.clock {
             Some(clock) => clock.now(),

@@ -25,6 +25,9 @@ pub(super) struct ShardState {
     pub(super) records: HashTable<Entry>,
     pub(super) blocked_waiters: usize,
     pub(super) inserts_since_sweep: usize,
+    /// How many records the last sweep left: the next sweep comes once as many more were
+    /// inserted (so sweeping costs O(1) per insert, amortised, however the shard grows).
+    pub(super) left_by_sweep: usize,
 }
 
 pub(super) struct Entry {
@@ -148,6 +151,7 @@ impl ShardState {
     pub(super) fn sweep(&mut self, now: Instant) {
         self.records.retain(|entry| !entry.is_sweepable(now));
         self.inserts_since_sweep = 0;
+        self.left_by_sweep = self.records.len();
     }
 
     /// Makes room for one more record, or says the shard is full of live records (abandoned
@@ -156,7 +160,7 @@ impl ShardState {
     pub(super) fn make_room(&mut self, capacity: usize, now: Instant) -> Result<(), StoreError> {
         self.inserts_since_sweep += 1;
         if self.records.len() >= capacity
-            || self.inserts_since_sweep >= self.records.len().max(1024)
+            || self.inserts_since_sweep >= self.left_by_sweep.max(1024)
         {
             self.sweep(now);
         }

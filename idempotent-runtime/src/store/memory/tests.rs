@@ -271,3 +271,27 @@ fn an_async_waiter_is_woken_by_release() {
     // No time passes: only the notification can make it ready.
     assert!(matches!(wait.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
 }
+
+/// Dead records are swept now and then as new ones arrive, not only when the store is full.
+#[test]
+fn expired_records_are_swept_without_pressure() {
+    let clock = ManualClock::new();
+    let store = MemoryStore::builder()
+        .shards(1)
+        .capacity(1_000_000)
+        .clock(clock.clone())
+        .build();
+    let complete = |token: &str| {
+        let (fence, _) = acquire(&store, &key(token));
+        Store::complete(&store, &key(token), fence, b"out", Duration::from_secs(1))
+            .expect("completes");
+    };
+    (0..1_100).for_each(|i| complete(&format!("old-{i}")));
+    clock.advance(Duration::from_secs(2));
+    (0..1_100).for_each(|i| complete(&format!("new-{i}")));
+    assert!(
+        store.len() <= 1_100,
+        "{} records: the expired ones were never swept",
+        store.len()
+    );
+}
