@@ -99,37 +99,50 @@ pub async fn postgres(label: &str) -> Isolated<idempotent_runtime::PostgresStore
     Isolated::new(store, move || drop(schema))
 }
 
+/// How long one check on one store may take before it counts as hung.
+pub const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Fails the test if `check` takes longer than [`CHECK_TIMEOUT`]: a hang fails fast.
+pub async fn within_timeout(check: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(CHECK_TIMEOUT, check).await.is_err() {
+        panic!("the check did not finish within {CHECK_TIMEOUT:?}: something hangs");
+    }
+}
+
 /// Runs the async fn `$check(store)` as one test per store (memory, and the durable stores
-/// whose features are on), each on a multi-threaded Tokio runtime with a store of its own.
+/// whose features are on), each on a multi-threaded Tokio runtime with a store of its own and
+/// [`CHECK_TIMEOUT`] to finish.
 #[macro_export]
 macro_rules! on_every_store {
     ($check:ident) => {
         mod $check {
+            use $crate::stores::within_timeout;
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn memory() {
                 let isolated = $crate::stores::memory();
-                super::$check(isolated.store.clone()).await;
+                within_timeout(super::$check(isolated.store.clone())).await;
             }
 
             #[cfg(feature = "sqlite")]
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let isolated = $crate::stores::sqlite(stringify!($check));
-                super::$check(isolated.store.clone()).await;
+                within_timeout(super::$check(isolated.store.clone())).await;
             }
 
             #[cfg(feature = "redis")]
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn redis() {
                 let isolated = $crate::stores::redis(stringify!($check));
-                super::$check(isolated.store.clone()).await;
+                within_timeout(super::$check(isolated.store.clone())).await;
             }
 
             #[cfg(feature = "postgres")]
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let isolated = $crate::stores::postgres(stringify!($check)).await;
-                super::$check(isolated.store.clone()).await;
+                within_timeout(super::$check(isolated.store.clone())).await;
             }
         }
     };

@@ -1,6 +1,7 @@
 //! Real faults on the real servers: Redis killed and restarted, PostgreSQL backends terminated
 //! under the store, an SQLite file locked by another writer. The service recovers by itself
 //! once the server is back, and no completed record is lost on PostgreSQL or SQLite.
+#![cfg(all(feature = "sqlite", feature = "redis", feature = "postgres"))]
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
@@ -45,7 +46,6 @@ impl<S: AsyncStore + Clone> Service<S> {
     }
 }
 
-#[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_redis_fails_closed_and_the_service_recovers_when_it_is_back() {
     use idempotent_runtime::RedisStore;
@@ -74,7 +74,6 @@ async fn a_killed_redis_fails_closed_and_the_service_recovers_when_it_is_back() 
     assert_eq!(service.runs.load(SeqCst), 2);
 }
 
-#[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restarted_while_a_handler_runs_still_answers_its_caller() {
     use std::sync::{Arc, Mutex};
@@ -95,7 +94,6 @@ async fn redis_restarted_while_a_handler_runs_still_answers_its_caller() {
     assert_eq!(service.create_eventually(6, "next").await, 7);
 }
 
-#[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_postgres_backends_lose_no_completed_record() {
     use idempotent_runtime::PostgresStore;
@@ -137,7 +135,6 @@ async fn terminated_postgres_backends_lose_no_completed_record() {
     assert_eq!(service.runs.load(SeqCst), 0, "a replay ran the handler");
 }
 
-#[cfg(feature = "sqlite")]
 #[test]
 fn a_database_locked_by_another_writer_delays_completion_but_loses_nothing() {
     use std::sync::Arc;

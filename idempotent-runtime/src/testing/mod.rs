@@ -69,15 +69,26 @@ pub trait Harness: Send + Sync + 'static {
     }
 }
 
-/// Runs a case on a multi-threaded Tokio runtime: what `store_conformance!` tests call.
+/// How long one conformance case may take before it counts as hung.
+pub const CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs a case on a multi-threaded Tokio runtime: what `store_conformance!` tests call. A case
+/// that takes longer than [`CASE_TIMEOUT`] fails (a store that hangs fails fast, rather than
+/// stalling the test run).
 pub fn run<F: Future<Output = ()>>(case: F) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
         .build();
-    match runtime {
-        Ok(runtime) => runtime.block_on(case),
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
         Err(err) => panic!("could not start a Tokio runtime for the conformance case: {err}"),
+    };
+    if runtime
+        .block_on(tokio::time::timeout(CASE_TIMEOUT, case))
+        .is_err()
+    {
+        panic!("the conformance case did not finish within {CASE_TIMEOUT:?}: the store hangs");
     }
 }
 
