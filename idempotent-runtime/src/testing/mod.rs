@@ -84,8 +84,9 @@ pub fn run<F: Future<Output = ()>>(case: F) {
         Ok(runtime) => runtime,
         Err(err) => panic!("could not start a Tokio runtime for the conformance case: {err}"),
     };
+    // The timer is made inside the runtime, which it needs.
     if runtime
-        .block_on(tokio::time::timeout(CASE_TIMEOUT, case))
+        .block_on(async { tokio::time::timeout(CASE_TIMEOUT, case).await })
         .is_err()
     {
         panic!("the conformance case did not finish within {CASE_TIMEOUT:?}: the store hangs");
