@@ -50,6 +50,7 @@ use proc_macro::TokenStream;
 /// | `error = "Name"` | the name of the error alias emitted beside a free fn | `{FnName}Error` |
 /// | `in_impl` | an associated fn without `self` inside an `impl` (no alias is emitted) | off |
 /// | `crate = "path"` | where `idempotent-runtime` is | found from `Cargo.toml` |
+/// | `heartbeat = false` | do not renew the lease while the handler runs (by default it is renewed every lease/3, so only a crashed or hung worker loses its token) | renewed |
 ///
 /// Durations are written `"500ms"`, `"30s"`, `"5m"`, `"24h"`, `"7d"`.
 #[proc_macro_attribute]

@@ -192,3 +192,34 @@ fn a_full_store_fails_closed_then_drops_expired_records() {
     create(1, "full-3").unwrap();
     assert_eq!(RUNS.load(SeqCst), 3);
 }
+
+/// An output whose `Serialize` panics, after the handler ran.
+#[derive(Debug, serde::Deserialize)]
+struct Explodes;
+
+impl serde::Serialize for Explodes {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("this output cannot be serialized")
+    }
+}
+
+/// Review finding: the release guard was disarmed before the result was encoded, so a
+/// panicking `Serialize` left the token taken (for ever, on an in-process store).
+#[test]
+fn a_panicking_output_serialize_releases_the_token() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    #[idempotent(token = "token")]
+    fn create(token: &str) -> Explodes {
+        RUNS.fetch_add(1, SeqCst);
+        Explodes
+    }
+    for _ in 0..2 {
+        let panicked = std::panic::catch_unwind(|| create("explodes"));
+        assert!(panicked.is_err(), "the Serialize panic reaches the caller");
+    }
+    assert_eq!(
+        RUNS.load(SeqCst),
+        2,
+        "the retry ran: the token was released"
+    );
+}

@@ -227,3 +227,100 @@ async fn a_heartbeat_that_fails_once_keeps_the_lease() {
     assert!(remote.store.faults(Step::Renew) == 1 && remote.store.calls(Step::Renew) >= 3);
     assert_eq!(remote.runs.load(SeqCst), 1);
 }
+
+impl Service {
+    #[idempotent(token = "token", store = self.store, name = "Panics", lease = "30s")]
+    fn panics(&self, token: &str) -> usize {
+        let run = self.runs.fetch_add(1, SeqCst);
+        if run == 0 {
+            panic!("the first run panics");
+        }
+        run
+    }
+}
+
+/// Review finding: a held record (in-process store) whose release failed after a panic stayed
+/// held for ever; now it gets a lease, and after it a retry runs.
+#[test]
+fn a_held_record_whose_release_fails_gets_a_lease() {
+    let service = Service::new();
+    service.store.fail_always(Step::Release, Fault::Unreachable);
+    assert!(std::panic::catch_unwind(|| service.panics("unheld")).is_err());
+    service.store.heal();
+    assert!(matches!(
+        service.panics("unheld"),
+        Err(IdempotencyError::RequestInProgress { .. })
+    ));
+    service.clock.advance(Duration::from_secs(31));
+    assert_eq!(service.panics("unheld").unwrap(), 1);
+}
+
+/// A store whose `renew` panics (a bug of its own): the heartbeat thread dies, the call does not.
+#[derive(Clone)]
+struct PanickyRenew(MemoryStore);
+
+impl idempotent_runtime::Store for PanickyRenew {
+    fn begin(
+        &self,
+        key: &idempotent_runtime::Key,
+        fingerprint: &idempotent_runtime::Fingerprint,
+        lease: Duration,
+    ) -> Result<idempotent_runtime::store::Begin, idempotent_runtime::StoreError> {
+        idempotent_runtime::Store::begin(&self.0, key, fingerprint, lease)
+    }
+    fn complete(
+        &self,
+        key: &idempotent_runtime::Key,
+        fence: idempotent_runtime::store::Fence,
+        output: &[u8],
+        ttl: Duration,
+    ) -> Result<idempotent_runtime::store::Finish, idempotent_runtime::StoreError> {
+        idempotent_runtime::Store::complete(&self.0, key, fence, output, ttl)
+    }
+    fn release(
+        &self,
+        key: &idempotent_runtime::Key,
+        fence: idempotent_runtime::store::Fence,
+    ) -> Result<idempotent_runtime::store::Finish, idempotent_runtime::StoreError> {
+        idempotent_runtime::Store::release(&self.0, key, fence)
+    }
+    fn renew(
+        &self,
+        _: &idempotent_runtime::Key,
+        _: idempotent_runtime::store::Fence,
+        _: Duration,
+    ) -> Result<idempotent_runtime::store::Finish, idempotent_runtime::StoreError> {
+        panic!("renew has a bug")
+    }
+}
+
+struct Beating {
+    store: PanickyRenew,
+}
+
+impl Beating {
+    #[idempotent(token = "token", store = self.store, name = "Beating", lease = "30ms")]
+    fn slow(&self, token: &str) -> u32 {
+        std::thread::sleep(Duration::from_millis(60));
+        7
+    }
+}
+
+#[test]
+fn a_heartbeat_thread_that_panics_costs_a_report_not_the_result() {
+    let beating = Beating {
+        store: PanickyRenew(MemoryStore::new()),
+    };
+    let captured = Captured::default();
+    let answer = tracing::subscriber::with_default(captured.subscriber(), || beating.slow("beat"));
+    assert_eq!(answer.unwrap(), 7);
+    assert!(
+        captured
+            .outcomes("heartbeat_failed")
+            .iter()
+            .any(|line| line.contains("panicked")),
+        "{}",
+        captured.text()
+    );
+    assert_eq!(captured.outcomes("executed").len(), 1);
+}

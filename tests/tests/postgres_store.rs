@@ -241,3 +241,33 @@ async fn a_missing_table_says_what_the_server_said_and_how_to_fix_it() {
     assert!(text.contains("migrate"), "{text}");
     assert!(!err.is_retryable(), "{text}");
 }
+
+/// Review finding: a `migrate` that failed half-way left its pooled connection in an aborted
+/// transaction, and every later statement on it failed. Now the transaction is rolled back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_migrate_leaves_the_connection_usable() {
+    postgres_server::require();
+    let schema = SchemaGuard(postgres_server::unique_schema("failed_migrate"));
+    // A view where the table goes: the CREATE INDEX of the migration fails on it.
+    postgres_server::execute(&format!(
+        "CREATE SCHEMA \"{0}\"; CREATE VIEW \"{0}\".records AS SELECT 1 AS key",
+        schema.0
+    ))
+    .unwrap();
+    let store = PostgresStore::new(&postgres_server::url())
+        .and_then(|s| s.with_schema(&schema.0))
+        .unwrap();
+    let err = store.migrate().await.expect_err("a view is in the way");
+    assert!(err.to_string().contains("records"), "{err}");
+    postgres_server::execute(&format!("DROP VIEW \"{}\".records", schema.0)).unwrap();
+    store
+        .migrate()
+        .await
+        .expect("the same pooled connection migrates");
+    let volumes = Volumes {
+        store,
+        created: AtomicUsize::new(0),
+        gate: Arc::new(Notify::new()),
+    };
+    volumes.create(1, "after-failure".into()).await.unwrap();
+}

@@ -209,3 +209,38 @@ fn a_long_sync_handler_keeps_its_lease_from_a_heartbeat_thread() {
     assert_eq!(second.slow("long").unwrap(), 0);
     assert_eq!(runs.load(SeqCst), 1, "the handler ran twice");
 }
+
+struct Attached {
+    store: SqliteStore,
+}
+
+impl Attached {
+    /// Pending once, so the heartbeat is armed.
+    #[idempotent(token = "token", store = self.store, name = "Yields")]
+    async fn yields(&self, size: u32, token: String) -> u32 {
+        tokio::task::yield_now().await;
+        size
+    }
+}
+
+/// Review finding: on a Tokio runtime built without timers, arming the heartbeat panicked the
+/// handler's task. Now the handler runs without one, and says so.
+#[test]
+fn a_runtime_without_timers_runs_the_handler_without_a_heartbeat() {
+    let db = TempDb::new("no-timers");
+    let attached = Attached { store: db.open() };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let captured = idempotent_tests::captured::Captured::default();
+    let _events = tracing::subscriber::set_default(captured.subscriber());
+    let first = runtime.block_on(attached.yields(3, "no-timers".into()));
+    assert_eq!(first.unwrap(), 3);
+    assert_eq!(
+        runtime
+            .block_on(attached.yields(3, "no-timers".into()))
+            .unwrap(),
+        3
+    );
+    assert!(!captured.outcomes("heartbeat_failed").is_empty());
+}

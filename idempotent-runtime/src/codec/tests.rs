@@ -348,3 +348,31 @@ fn a_value_too_deep_to_replay_is_never_recorded() {
     assert!(err.to_string().contains("nests deeper"), "{err}");
     round_trip(vec![deep(format::MAX_DEPTH - 1)]);
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct WideInFlatten {
+    #[serde(flatten)]
+    inner: Wide,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Wide {
+    big: u128,
+}
+
+/// A known limit of serde (its buffering for `flatten` cannot hand a 128-bit integer field
+/// anything, whatever its value): such an output fails to replay as a corrupt record, never as
+/// a wrong value. Outside `flatten` 128-bit integers replay.
+#[test]
+fn wide_integers_under_flatten_fail_loudly_not_wrongly() {
+    for big in [7, u128::MAX] {
+        let bytes = encoded(WideInFlatten {
+            inner: Wide { big },
+        });
+        let err = ok_only::<WideInFlatten, ()>()
+            .decode(&bytes)
+            .expect_err("serde cannot buffer a u128 field");
+        assert_eq!(err.kind(), StoreErrorKind::Corrupt);
+    }
+    round_trip(Wide { big: u128::MAX });
+}

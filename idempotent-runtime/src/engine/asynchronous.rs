@@ -76,8 +76,9 @@ where
         }
         Keep::Held(_) | Keep::Lapsing => body.await,
     };
-    std::mem::forget(guard);
+    // Armed until the result is encoded: a panicking `Serialize` releases the record too.
     let record = record_of(codec, owner.call, &result);
+    std::mem::forget(guard);
     finish_async(store, owner, &record).await;
     fresh(result)
 }

@@ -1,6 +1,6 @@
 //! The engine's driver for sync handlers over a blocking [`Store`].
 
-use super::finish::{finish_sync, record_of, report_release, Owner};
+use super::finish::{finish_sync, record_of, release_at_once, Owner};
 use super::heartbeat::{self, Keep};
 use super::{decide, fresh, start, store_failed, wait_deadline, Start, Step};
 use crate::codec::Codec;
@@ -66,13 +66,14 @@ where
         Keep::Renewed(lease) => heartbeat::beside_sync(store, owner.call, owner.fence, lease, body),
         Keep::Held(_) | Keep::Lapsing => body(),
     };
-    std::mem::forget(guard);
+    // Armed until the result is encoded: a panicking `Serialize` releases the record too.
     let record = record_of(codec, owner.call, &result);
+    std::mem::forget(guard);
     finish_sync(store, owner, &record);
     fresh(result)
 }
 
-/// Releases the record if the handler panics, so a retry can run.
+/// Releases the record if the handler (or its output's `Serialize`) panics, so a retry can run.
 struct ReleaseOnUnwind<'a, S: Store + ?Sized> {
     store: &'a S,
     owner: Owner<'a>,
@@ -80,7 +81,6 @@ struct ReleaseOnUnwind<'a, S: Store + ?Sized> {
 
 impl<S: Store + ?Sized> Drop for ReleaseOnUnwind<'_, S> {
     fn drop(&mut self) {
-        let finish = self.store.release(self.owner.call.key, self.owner.fence);
-        report_release(self.owner.call, finish);
+        release_at_once(self.store, self.owner);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::heartbeat::Keep;
+use super::heartbeat::{tokio_sleep, Keep};
 use crate::codec::Codec;
 use crate::events::{self, Call};
 use crate::store::{AsyncStore, Fence, Finish, Store};
@@ -80,21 +80,41 @@ pub(crate) async fn finish_async<S: AsyncStore + ?Sized>(
             Record::Release => store.release(key, fence).await,
         }
     };
+    // Cancelled while retrying, the record is not left held for ever: its lease starts.
+    let unhold = UnholdOnDrop { store, owner };
     let mut finish = attempt().await;
-    // Pausing needs a Tokio timer; without a runtime the first answer stands.
-    if tokio::runtime::Handle::try_current().is_ok() {
-        for pause in RETRY_PAUSES {
-            if !worth_retrying(owner.call, &finish) {
-                break;
-            }
-            tokio::time::sleep(pause).await;
-            finish = retried(record, attempt().await);
+    for pause in RETRY_PAUSES {
+        if !worth_retrying(owner.call, &finish) {
+            break;
         }
+        // Pausing needs a Tokio timer; without one the answer so far stands.
+        let Some(pause) = tokio_sleep(pause) else {
+            break;
+        };
+        pause.await;
+        finish = retried(record, attempt().await);
     }
+    std::mem::forget(unhold);
     if let (Err(_), Keep::Held(lease)) = (&finish, owner.keep) {
         let _ = store.renew(key, fence, lease).await;
     }
     report(owner.call, record, finish);
+}
+
+/// Starts the lease of a held record whose finishing was dropped half-way (a cancelled call),
+/// by releasing it as a cancelled handler's record is released.
+struct UnholdOnDrop<'a, S: AsyncStore + ?Sized> {
+    store: &'a S,
+    owner: Owner<'a>,
+}
+
+impl<S: AsyncStore + ?Sized> Drop for UnholdOnDrop<'_, S> {
+    fn drop(&mut self) {
+        if let Keep::Held(_) = self.owner.keep {
+            self.store
+                .release_detached(self.owner.call.key.clone(), self.owner.fence);
+        }
+    }
 }
 
 /// Whether a failed attempt is worth another: only a transient failure is.
@@ -109,8 +129,10 @@ fn worth_retrying(call: Call<'_>, finish: &Result<Finish, StoreError>) -> bool {
 }
 
 /// A retried release that finds nothing to release: the first attempt did it, and only its
-/// answer was lost. (A retried complete says so itself: a store answers `Done` to the owner
-/// that already completed.)
+/// answer was lost. (If instead the first attempt never arrived and another caller took over
+/// in the meantime, this reports `released` where `lease_lost` was the truth; the store's state
+/// is right either way. A retried complete needs no such rule: a store answers `Done` to the
+/// owner that already completed.)
 fn retried(record: &Record, finish: Result<Finish, StoreError>) -> Result<Finish, StoreError> {
     match (record, finish) {
         (Record::Release, Ok(Finish::NotOwner)) => Ok(Finish::Done),
@@ -128,8 +150,13 @@ fn report(call: Call<'_>, record: &Record, finish: Result<Finish, StoreError>) {
     }
 }
 
-/// Reports a release made because the handler panicked (sync): no retries, it runs while
-/// unwinding.
-pub(crate) fn report_release(call: Call<'_>, finish: Result<Finish, StoreError>) {
-    report(call, &Record::Release, finish);
+/// Releases on a blocking store because the handler panicked or its result could not be
+/// encoded: one attempt (it may run while unwinding). A held record that could not be released
+/// gets a lease instead, so it is not held for ever.
+pub(crate) fn release_at_once<S: Store + ?Sized>(store: &S, owner: Owner<'_>) {
+    let finish = store.release(owner.call.key, owner.fence);
+    if let (Err(_), Keep::Held(lease)) = (&finish, owner.keep) {
+        let _ = store.renew(owner.call.key, owner.fence, lease);
+    }
+    report(owner.call, &Record::Release, finish);
 }

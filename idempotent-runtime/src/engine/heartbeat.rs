@@ -59,15 +59,23 @@ pub(crate) fn beside_sync<S: Store + ?Sized, R>(
         let beating = std::thread::Builder::new()
             .name("idempotent-heartbeat".into())
             .spawn_scoped(scope, || beat_sync(store, call, fence, lease, &stop));
-        if let Err(err) = beating {
-            let err = StoreError::new(
-                StoreErrorKind::Other,
-                format!("could not start the heartbeat thread: {err}"),
-            );
-            events::heartbeat_failed(call, &err);
+        let output = {
+            let _stop = StopOnDrop(&stop);
+            body()
+        };
+        // Joined here, so a heartbeat that panicked (a store's `renew`, a subscriber) costs a
+        // report, not the body's result.
+        let failure = match beating {
+            Ok(thread) => thread
+                .join()
+                .err()
+                .map(|_| "the heartbeat thread panicked".to_string()),
+            Err(err) => Some(format!("could not start the heartbeat thread: {err}")),
+        };
+        if let Some(failure) = failure {
+            events::heartbeat_failed(call, &StoreError::new(StoreErrorKind::Other, failure));
         }
-        let _stop = StopOnDrop(&stop);
-        body()
+        output
     })
 }
 
@@ -100,19 +108,26 @@ async fn beat_async<S: AsyncStore + ?Sized>(
     fence: Fence,
     lease: Duration,
 ) {
-    if tokio::runtime::Handle::try_current().is_err() {
-        let err = StoreError::new(
-            StoreErrorKind::Other,
-            "the heartbeat needs a Tokio runtime to time its beats; the lease is not renewed",
-        );
-        return events::heartbeat_failed(call, &err);
-    }
     loop {
-        tokio::time::sleep(interval(lease)).await;
+        let Some(pause) = tokio_sleep(interval(lease)) else {
+            let err = StoreError::new(
+                StoreErrorKind::Other,
+                "the heartbeat needs a Tokio runtime with time enabled to time its beats; the lease is not renewed",
+            );
+            return events::heartbeat_failed(call, &err);
+        };
+        pause.await;
         if !renewed(call, store.renew(call.key, fence, lease).await) {
             return;
         }
     }
+}
+
+/// A Tokio timer, if this thread is in a Tokio runtime that has time enabled: made where a
+/// missing timer cannot panic the handler's task.
+pub(crate) fn tokio_sleep(duration: Duration) -> Option<tokio::time::Sleep> {
+    tokio::runtime::Handle::try_current().ok()?;
+    std::panic::catch_unwind(|| tokio::time::sleep(duration)).ok()
 }
 
 fn beat_sync<S: Store + ?Sized>(

@@ -161,6 +161,9 @@ pub trait Store: Send + Sync {
 
     /// Whether the records live in this process and die with it (so a running handler's record
     /// is [`HELD`] rather than renewed). Default: `false`.
+    ///
+    /// Answer `true` only if every step's answer is the truth (no answer is ever lost on the
+    /// way back) and a release cannot fail: a held record has no lease to end it otherwise.
     fn in_process(&self) -> bool {
         false
     }
@@ -219,6 +222,10 @@ pub trait AsyncStore: Send + Sync {
 
     /// Whether the records live in this process and die with it (so a running handler's record
     /// is [`HELD`] rather than renewed). Default: `false`.
+    ///
+    /// Answer `true` only if every step's answer is the truth (no answer is ever lost on the
+    /// way back) and [`release_detached`](Self::release_detached) releases at once: a held
+    /// record has no lease to end it otherwise.
     fn in_process(&self) -> bool {
         false
     }

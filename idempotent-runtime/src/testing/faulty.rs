@@ -51,6 +51,11 @@ impl fmt::Display for Fault {
 /// It wraps any store, blocking or async, and is itself a store of the same kinds; clones share
 /// their faults and counts. A fault applies to the next `times` calls of one [`Step`].
 ///
+/// Over an in-process store (`MemoryStore`), whose running records are held rather than
+/// leased, some faults make states the real store never reaches: a lost answer to `begin`
+/// leaves a record held that nobody owns, until the process ends. Call
+/// [`as_remote`](Self::as_remote) to test those, so records have leases that end.
+///
 /// ```
 /// # #[cfg(feature = "testing")] {
 /// use idempotent_runtime::testing::{Fault, FaultyStore, Step};

@@ -45,7 +45,6 @@ use crate::{AsyncStore, Key};
 pub use blocking::Blocking;
 pub use cases::*;
 pub use faulty::{Fault, FaultyStore, Step};
-pub use model::{Divergence, Op};
 
 /// Makes stores for the conformance cases.
 pub trait Harness: Send + Sync + 'static {

@@ -17,7 +17,7 @@ use crate::{AsyncStore, Fingerprint, Fingerprinter, Key};
 
 /// One step of one simulated worker, or of the clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     /// `worker` calls `begin` with fingerprint number `fingerprint`.
     Begin {
         /// Which worker.
@@ -42,7 +42,8 @@ pub enum Op {
         /// Which worker.
         worker: usize,
     },
-    /// Time passes (only where the store's clock can be moved).
+    /// Time passes (only where the store's clock can be moved: the crate's own model test).
+    #[cfg_attr(not(test), allow(dead_code))]
     Advance {
         /// How far, in milliseconds.
         ms: u64,
@@ -78,7 +79,7 @@ pub(crate) struct Model {
 
 /// What the store answered that the model does not allow.
 #[derive(Debug)]
-pub struct Divergence(String);
+pub(crate) struct Divergence(String);
 
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

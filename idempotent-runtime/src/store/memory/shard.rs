@@ -66,11 +66,20 @@ impl State {
     }
 }
 
-/// `at + by`, or an instant a century or more ahead where that is past what `Instant` holds.
+/// `at + by`; where that is past what `Instant` holds, an instant about a century ahead (or as
+/// far as `Instant` holds): "never", in practice.
 fn later(at: Instant, by: Duration) -> Instant {
-    at.checked_add(by)
-        .or_else(|| at.checked_add(Duration::from_secs(1 << 32)))
-        .unwrap_or(at)
+    if let Some(later) = at.checked_add(by) {
+        return later;
+    }
+    let mut step = Duration::from_secs(1 << 32);
+    while !step.is_zero() {
+        if let Some(later) = at.checked_add(step) {
+            return later;
+        }
+        step /= 2;
+    }
+    at
 }
 
 impl Entry {

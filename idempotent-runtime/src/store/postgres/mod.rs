@@ -154,11 +154,20 @@ impl PostgresStore {
     /// runs in one transaction under a PostgreSQL advisory lock, so the instances take turns
     /// and all but the first find everything in place.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .batch_execute(&self.inner.sql.locked_migrate)
+        let mut client = self.client().await?;
+        let failed = |err| error("create the table", err);
+        // A transaction of the driver's: if a statement fails, it is rolled back when dropped,
+        // so the connection goes back to the pool usable, not stuck in an aborted transaction.
+        let transaction = client.transaction().await.map_err(failed)?;
+        transaction
+            .batch_execute(sql::LOCK_FOR_MIGRATE)
             .await
-            .map_err(|err| error("create the table", err))
+            .map_err(failed)?;
+        transaction
+            .batch_execute(&self.inner.sql.migrate)
+            .await
+            .map_err(failed)?;
+        transaction.commit().await.map_err(failed)
     }
 
     /// Deletes completed rows past their TTL, and in-progress rows abandoned past their

@@ -8,7 +8,6 @@
 /// The statements, with the schema's name filled in.
 pub(super) struct Statements {
     pub(super) migrate: String,
-    pub(super) locked_migrate: String,
     pub(super) begin: String,
     pub(super) complete: String,
     pub(super) release: String,
@@ -45,20 +44,10 @@ CREATE INDEX IF NOT EXISTS records_deadline ON \"{schema}\".records (deadline);"
     )
 }
 
-/// The advisory lock `migrate` holds: `CREATE .. IF NOT EXISTS` run by two sessions at once
-/// can still fail on a unique index, so the fleet's instances take turns.
-const MIGRATE_LOCK: i64 = 0x6964_656d_706f_7401;
-
-/// [`migration`] in one transaction under [`MIGRATE_LOCK`].
-fn locked_migration(schema: &str) -> String {
-    format!(
-        "BEGIN;
-SELECT pg_advisory_xact_lock({MIGRATE_LOCK});
-{}
-COMMIT;",
-        migration(schema)
-    )
-}
+/// The advisory lock `migrate` holds, in its transaction: `CREATE .. IF NOT EXISTS` run by two
+/// sessions at once can still fail on a unique index, so the fleet's instances take turns.
+/// The key is the ASCII of "idempot" followed by the byte 01.
+pub(super) const LOCK_FOR_MIGRATE: &str = "SELECT pg_advisory_xact_lock(7594306392365691905)";
 
 impl Statements {
     pub(super) fn new(schema: &str) -> Self {
@@ -66,7 +55,6 @@ impl Statements {
         let channel = format!("idempotent_{schema}");
         Self {
             migrate: migration(schema),
-            locked_migrate: locked_migration(schema),
             // One statement: take the key if it is free or dead, else read the live record.
             // When a concurrent writer's row is not yet visible to this statement's snapshot,
             // it answers no row at all and the caller runs it again.
