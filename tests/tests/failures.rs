@@ -223,3 +223,55 @@ fn a_panicking_output_serialize_releases_the_token() {
         "the retry ran: the token was released"
     );
 }
+
+/// A value whose `Serialize` fails (an error, not a panic).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+struct Refuses(u32);
+
+impl serde::Serialize for Refuses {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("refuses to be serialized"))
+    }
+}
+
+#[test]
+fn a_parameter_that_cannot_be_serialized_is_reported_as_an_input() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    #[idempotent(token = "token")]
+    fn create(payload: Refuses, token: &str) -> u32 {
+        RUNS.fetch_add(1, SeqCst);
+        payload.0
+    }
+    let err = create(Refuses(1), "input").unwrap_err();
+    let IdempotencyError::Store(store_err) = &err else {
+        panic!("expected a store error, got {err:?}");
+    };
+    assert_eq!(store_err.kind(), StoreErrorKind::Codec);
+    let text = err.to_string();
+    assert!(text.contains("an input"), "{text}");
+    assert!(text.contains("`payload`"), "{text}");
+    assert!(text.contains("did not run"), "{text}");
+    assert!(!err.is_retryable());
+    assert_eq!(RUNS.load(SeqCst), 0);
+}
+
+#[test]
+fn an_output_that_cannot_be_serialized_is_returned_and_not_recorded() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    #[idempotent(token = "token")]
+    fn create(size: u32, token: &str) -> Refuses {
+        RUNS.fetch_add(1, SeqCst);
+        Refuses(size)
+    }
+    let captured = idempotent_tests::captured::Captured::default();
+    let first = tracing::subscriber::with_default(captured.subscriber(), || create(4, "output"));
+    assert_eq!(first.unwrap(), Refuses(4), "the caller gets its result");
+    let errors = captured.outcomes("store_error");
+    assert!(
+        errors.iter().any(|line| line.contains("an output")),
+        "{}",
+        captured.text()
+    );
+    assert_eq!(create(4, "output").unwrap(), Refuses(4));
+    assert_eq!(RUNS.load(SeqCst), 2, "nothing was recorded: the retry ran");
+}
