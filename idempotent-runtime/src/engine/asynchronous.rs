@@ -36,12 +36,7 @@ where
             .map_err(|err| store_failed(call, err))?;
         match decide(codec, call, fingerprint, begin, deadline) {
             Step::Run(fence) => {
-                let owner = Owner {
-                    call,
-                    fence,
-                    ttl: options.ttl,
-                    keep,
-                };
+                let owner = Owner::new(call, fence, options, keep);
                 return run_owned(store, codec, owner, body).await;
             }
             Step::Return(answer) => return answer,

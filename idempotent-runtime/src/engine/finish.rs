@@ -9,7 +9,7 @@ use super::heartbeat::{tokio_sleep, Keep};
 use crate::codec::Codec;
 use crate::events::{self, Call};
 use crate::store::{AsyncStore, Fence, Finish, Store};
-use crate::StoreError;
+use crate::{Options, StoreError};
 
 /// The pauses before the second and third attempt at completing or releasing.
 const RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(25), Duration::from_millis(100)];
@@ -22,6 +22,17 @@ pub(crate) struct Owner<'a> {
     /// How long a completed record is kept.
     pub(crate) ttl: Duration,
     pub(crate) keep: Keep,
+}
+
+impl<'a> Owner<'a> {
+    pub(crate) fn new(call: Call<'a>, fence: Fence, options: &Options, keep: Keep) -> Self {
+        Self {
+            call,
+            fence,
+            ttl: options.ttl,
+            keep,
+        }
+    }
 }
 
 /// What to store once the handler returned: encoded bytes, or nothing (release).
