@@ -254,6 +254,15 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_the_operation_and_token_but_not_the_bytes() {
+        let key = Key::new(Operation::Named("CreateRouteTable"), Some(b"tenant"), "abc").unwrap();
+        assert_eq!(
+            format!("{key:?}"),
+            r#"Key { operation: "CreateRouteTable", token: "abc", .. }"#
+        );
+    }
+
+    #[test]
     fn tokens_are_case_sensitive() {
         let op = Operation::Named("op");
         assert_ne!(key(op, None, "Token"), key(op, None, "token"));

@@ -54,6 +54,11 @@ impl<'de> Reader<'de> {
     }
 
     fn varint(&mut self) -> Result<u128> {
+        // Most lengths and small integers take one byte.
+        if let Some((&byte @ ..0x80, rest)) = self.input.split_first() {
+            self.input = rest;
+            return Ok(byte.into());
+        }
         let (value, len) =
             get_varint(self.input).ok_or_else(|| CodecError::new("a malformed varint"))?;
         self.input = &self.input[len..];
