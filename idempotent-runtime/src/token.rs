@@ -161,6 +161,14 @@ mod tests {
     use serde::Deserialize;
 
     #[test]
+    fn a_client_token_is_its_text_through_every_view() {
+        let token = ClientToken::parse("abf653c2-09a2").expect("a valid token");
+        assert_eq!(token.as_ref(), "abf653c2-09a2");
+        assert_eq!(token.as_str(), "abf653c2-09a2");
+        assert_eq!(token.to_string(), "abf653c2-09a2");
+    }
+
+    #[test]
     fn sixty_four_characters_pass_and_sixty_five_fail() {
         assert_eq!(validate_token(&"a".repeat(64)), Ok(()));
         assert_eq!(

@@ -188,3 +188,41 @@ impl Drop for StopOnDrop<'_> {
         self.0.changed.notify_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_is_renewed_three_times_per_lease_and_never_in_a_busy_loop() {
+        assert_eq!(
+            interval(Duration::from_millis(300)),
+            Duration::from_millis(100)
+        );
+        assert_eq!(interval(Duration::from_secs(60)), Duration::from_secs(20));
+        assert_eq!(
+            interval(Duration::from_micros(10)),
+            Duration::from_millis(1)
+        );
+    }
+
+    #[test]
+    fn only_a_lease_that_must_be_renewed_gets_a_heartbeat() {
+        let options = Options::DEFAULT;
+        assert!(
+            matches!(keeping(&options, true), (HELD, Keep::Held(lease)) if lease == options.lease)
+        );
+        assert!(
+            matches!(keeping(&options, false), (lease, Keep::Renewed(every)) if lease == options.lease && every == lease)
+        );
+        let off = Options {
+            heartbeat: false,
+            ..options
+        };
+        for in_process in [true, false] {
+            assert!(
+                matches!(keeping(&off, in_process), (lease, Keep::Lapsing) if lease == options.lease)
+            );
+        }
+    }
+}

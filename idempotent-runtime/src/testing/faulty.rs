@@ -35,6 +35,9 @@ pub enum Fault {
     /// The call takes effect in the store, but its answer is lost on the way back: an
     /// `Unavailable` error comes back all the same.
     AnswerLost,
+    /// The store answers, refusing the call (a misconfiguration, a permission): nothing
+    /// changes, and an error that is not transient (`Other`) comes back.
+    Refused,
 }
 
 impl fmt::Display for Fault {
@@ -42,6 +45,7 @@ impl fmt::Display for Fault {
         f.write_str(match self {
             Self::Unreachable => "the store could not be reached",
             Self::AnswerLost => "the store's answer was lost",
+            Self::Refused => "the store refused the call",
         })
     }
 }
@@ -161,10 +165,11 @@ impl<S> FaultyStore<S> {
     }
 
     fn error(step: Step, fault: Fault) -> StoreError {
-        StoreError::new(
-            StoreErrorKind::Unavailable,
-            format!("injected fault in {step:?}: {fault}"),
-        )
+        let kind = match fault {
+            Fault::Refused => StoreErrorKind::Other,
+            Fault::Unreachable | Fault::AnswerLost => StoreErrorKind::Unavailable,
+        };
+        StoreError::new(kind, format!("injected fault in {step:?}: {fault}"))
     }
 
     /// Runs a blocking step through the fault plan.
@@ -175,11 +180,11 @@ impl<S> FaultyStore<S> {
     ) -> Result<T, StoreError> {
         match self.next_fault(step) {
             None => call(),
-            Some(Fault::Unreachable) => Err(Self::error(step, Fault::Unreachable)),
             Some(Fault::AnswerLost) => {
                 let _ = call();
                 Err(Self::error(step, Fault::AnswerLost))
             }
+            Some(fault) => Err(Self::error(step, fault)),
         }
     }
 
@@ -191,11 +196,11 @@ impl<S> FaultyStore<S> {
     {
         match self.next_fault(step) {
             None => call().await,
-            Some(Fault::Unreachable) => Err(Self::error(step, Fault::Unreachable)),
             Some(Fault::AnswerLost) => {
                 let _ = call().await;
                 Err(Self::error(step, Fault::AnswerLost))
             }
+            Some(fault) => Err(Self::error(step, fault)),
         }
     }
 }
@@ -284,7 +289,7 @@ impl<S: AsyncStore> AsyncStore for FaultyStore<S> {
 
     fn release_detached(&self, key: Key, fence: Fence) {
         match self.next_fault(Step::Release) {
-            Some(Fault::Unreachable) => {}
+            Some(Fault::Unreachable | Fault::Refused) => {}
             _ => self.inner.release_detached(key, fence),
         }
     }
