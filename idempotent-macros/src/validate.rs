@@ -49,7 +49,11 @@ pub(crate) fn plan<'a>(args: &Args, handler: &'a Handler, errors: &mut Errors) -
             errors.spanned(&param.ty, format!("`{}` has an `impl Trait` type, which cannot be fingerprinted; give it a concrete type, or leave it out with skip({})", param.ident, param.ident));
         }
     }
-    let alias = (!in_impl).then(|| alias_name(args, handler));
+    let alias = if in_impl {
+        None
+    } else {
+        alias_name(args, handler, errors)
+    };
     let token = token?;
     Some(Plan {
         token,
@@ -176,20 +180,26 @@ fn known_params(handler: &Handler) -> String {
     format!("the parameters are {}", names.join(", "))
 }
 
-/// `error = "Name"`, else `{FnNameInPascalCase}Error`.
-fn alias_name(args: &Args, handler: &Handler) -> Ident {
+/// `error = "Name"`, else `{FnNameInPascalCase}Error`; a fn whose name makes no identifier
+/// that way (`_0id` gives `0idError`) must name its alias.
+fn alias_name(args: &Args, handler: &Handler, errors: &mut Errors) -> Option<Ident> {
     let span = handler.ident().span();
-    match args
+    let given = args
         .error
         .as_ref()
-        .and_then(|error| syn::parse_str::<Ident>(&error.value.value()).ok())
-    {
-        Some(ident) => Ident::new(&ident.to_string(), span),
-        None => Ident::new(
-            &format!("{}Error", pascal_case(&handler.ident().to_string())),
-            span,
-        ),
+        .and_then(|error| syn::parse_str::<Ident>(&error.value.value()).ok());
+    if let Some(ident) = given {
+        return Some(Ident::new(&ident.to_string(), span));
     }
+    let name = format!("{}Error", pascal_case(&handler.ident().to_string()));
+    if syn::parse_str::<Ident>(&name).is_ok() {
+        return Some(Ident::new(&name, span));
+    }
+    errors.spanned(
+        handler.ident(),
+        format!("the error alias cannot be named after this fn (`{name}` is not an identifier); name it: error = \"CreateError\""),
+    );
+    None
 }
 
 /// `create_route_table` -> `CreateRouteTable`.
