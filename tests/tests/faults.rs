@@ -376,3 +376,54 @@ async fn a_call_cancelled_while_retrying_its_complete_leaves_no_held_record() {
         "the key was free: the retry ran"
     );
 }
+
+/// A sync handler on a store that is not in-process: a scoped thread renews its lease.
+struct SyncRemote {
+    store: FaultyStore<MemoryStore>,
+    runs: AtomicUsize,
+}
+
+impl SyncRemote {
+    #[idempotent(token = "token", store = self.store, name = "SyncRemote", lease = "90ms")]
+    fn slow(&self, token: &str) -> usize {
+        let run = self.runs.fetch_add(1, SeqCst);
+        std::thread::sleep(Duration::from_millis(300));
+        run
+    }
+}
+
+/// The sync heartbeat renews every lease/3 while the body runs, stops when it returns, and a
+/// duplicate meanwhile is refused, never run (a heartbeat that never stops hangs this test).
+#[test]
+fn a_sync_heartbeat_renews_while_the_body_runs_and_stops_after() {
+    let remote = SyncRemote {
+        store: FaultyStore::new(MemoryStore::new()).as_remote(),
+        runs: AtomicUsize::new(0),
+    };
+    std::thread::scope(|scope| {
+        let running = scope.spawn(|| remote.slow("sync-beat"));
+        while remote.runs.load(SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        while !running.is_finished() {
+            match remote.slow("sync-beat") {
+                Err(IdempotencyError::RequestInProgress { .. }) => {}
+                Ok(0) if running.is_finished() => {}
+                other => panic!("a duplicate got {other:?} while the first ran"),
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(running.join().unwrap().unwrap(), 0);
+    });
+    let renewals = remote.store.calls(Step::Renew);
+    // 300 ms at a beat every 30 ms: about ten renewals.
+    assert!((3..=20).contains(&renewals), "{renewals} renewals");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        remote.store.calls(Step::Renew),
+        renewals,
+        "the heartbeat outlived its call"
+    );
+    assert_eq!(remote.slow("sync-beat").unwrap(), 0);
+    assert_eq!(remote.runs.load(SeqCst), 1);
+}

@@ -305,6 +305,8 @@ fn varints_and_signed_zero_are_pinned_at_their_edges() {
         value.add(&mut fp, "p");
         fp.staged.as_slice()[4..].to_vec()
     };
+    assert_eq!(bytes(&0i32), [0x03, 0x00], "zero is not negative");
+    assert_eq!(bytes(&-1i32), [0x04, 0x00]);
     assert_eq!(bytes(&127u8), [0x03, 0x7f]);
     assert_eq!(bytes(&128u8), [0x03, 0x80, 0x01]);
     assert_eq!(bytes(&-128i16), [0x04, 0x7f]);

@@ -289,9 +289,21 @@ fn expired_records_are_swept_without_pressure() {
     (0..1_100).for_each(|i| complete(&format!("old-{i}")));
     clock.advance(Duration::from_secs(2));
     (0..1_100).for_each(|i| complete(&format!("new-{i}")));
-    assert!(
-        store.len() <= 1_100,
-        "{} records: the expired ones were never swept",
-        store.len()
+    assert_eq!(
+        store.len(),
+        1_100,
+        "the expired records were never swept (or live ones were)"
     );
+}
+
+#[test]
+fn len_counts_the_records_held() {
+    let store = MemoryStore::new();
+    assert!(store.is_empty());
+    assert_eq!(store.len(), 0);
+    for token in ["a", "b", "c"] {
+        acquire(&store, &key(token));
+    }
+    assert_eq!(store.len(), 3);
+    assert!(!store.is_empty());
 }
