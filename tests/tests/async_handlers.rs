@@ -253,3 +253,38 @@ async fn async_methods_and_native_async_trait_methods_replay() {
     assert_eq!(books.post(3, "post-1".into()).await.unwrap(), 3);
     assert_eq!(books.posted.load(SeqCst), 1);
 }
+
+static BLOCKING_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Blocks its thread (not awaiting) for five leases.
+#[idempotent(token = "token", lease = "100ms")]
+async fn blocks_its_thread(token: String) -> u32 {
+    BLOCKING_STARTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    7
+}
+
+/// On the in-process default store an async handler's record is held while it runs, even
+/// when its task is not polled (here it blocks its thread): no timer has to fire to keep it.
+#[test]
+fn an_async_handler_on_the_memory_store_holds_its_record_while_it_runs() {
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let owner =
+        std::thread::spawn(move || runtime().block_on(blocks_its_thread("held-async".into())));
+    while !BLOCKING_STARTED.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
+    // Past the owner's 100 ms lease, well before its body returns.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let duplicate = runtime().block_on(blocks_its_thread("held-async".into()));
+    assert!(
+        matches!(duplicate, Err(IdempotencyError::RequestInProgress { .. })),
+        "{duplicate:?}"
+    );
+    assert_eq!(owner.join().unwrap().unwrap(), 7);
+}
