@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use hashbrown::HashTable;
 
 use super::sync::{Condvar, Mutex, MutexGuard, Notify};
-#[cfg(doc)]
+#[cfg(any(doc, test))]
 use crate::store::HELD;
 use crate::store::{Fence, ABANDONED_RETENTION};
 use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
@@ -186,4 +186,37 @@ impl ShardState {
 pub(super) fn lock(shard: &Shard) -> MutexGuard<'_, ShardState> {
     // No code that can panic runs under this lock; recover rather than propagate a poison.
     shard.state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The latest instant `Instant` can hold on this platform.
+    fn end_of_time() -> Instant {
+        let (mut late, mut step) = (Instant::now(), Duration::from_secs(1 << 62));
+        while !step.is_zero() {
+            match late.checked_add(step) {
+                Some(later) => late = later,
+                None => step /= 2,
+            }
+        }
+        late
+    }
+
+    #[test]
+    fn a_held_lease_is_far_ahead_even_near_the_end_of_time() {
+        let now = Instant::now();
+        assert!(later(now, HELD).duration_since(now) >= Duration::from_secs(1 << 32));
+        let near_the_end = end_of_time() - Duration::from_secs(1 << 31);
+        let held = later(near_the_end, HELD);
+        assert!(
+            held.duration_since(near_the_end) >= Duration::from_secs(1 << 30),
+            "a held record would expire soon"
+        );
+        assert_eq!(
+            later(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+    }
 }
