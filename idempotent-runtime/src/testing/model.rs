@@ -405,7 +405,12 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig {
+            cases: 512,
+            // A failure shrinks for ten seconds at most: a broken store fails fast.
+            max_shrink_time: 10_000,
+            ..ProptestConfig::default()
+        })]
 
         /// Any interleaving of three workers and the clock follows the model on `MemoryStore`.
         #[test]
