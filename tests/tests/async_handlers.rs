@@ -277,6 +277,7 @@ fn an_async_handler_on_the_memory_store_holds_its_record_while_it_runs() {
     let owner =
         std::thread::spawn(move || runtime().block_on(blocks_its_thread("held-async".into())));
     while !BLOCKING_STARTED.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(!owner.is_finished(), "the owner ended before its body ran");
         std::thread::yield_now();
     }
     // Past the owner's 100 ms lease, well before its body returns.

@@ -403,6 +403,7 @@ fn a_sync_heartbeat_renews_while_the_body_runs_and_stops_after() {
     std::thread::scope(|scope| {
         let running = scope.spawn(|| remote.slow("sync-beat"));
         while remote.runs.load(SeqCst) == 0 {
+            assert!(!running.is_finished(), "the call ended before its body ran");
             std::thread::sleep(Duration::from_millis(5));
         }
         while !running.is_finished() {

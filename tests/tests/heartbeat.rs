@@ -52,6 +52,7 @@ where
         async move { service.long(5, "five-leases".into()).await }
     });
     while service.runs.load(SeqCst) == 0 {
+        assert!(!running.is_finished(), "the call ended before its body ran");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let mut duplicates = 0;

@@ -78,6 +78,10 @@ async fn a_waiting_duplicate_gets_the_first_result() {
         async move { first.slow_create(4, "waited".into()).await }
     });
     while first.created.load(SeqCst) == 0 {
+        assert!(
+            !running.is_finished(),
+            "the first call ended before its body ran"
+        );
         tokio::task::yield_now().await;
     }
     let waiting = tokio::spawn({

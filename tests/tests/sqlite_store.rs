@@ -192,6 +192,7 @@ fn a_long_sync_handler_keeps_its_lease_from_a_heartbeat_thread() {
     std::thread::scope(|scope| {
         let running = scope.spawn(|| first.slow("long"));
         while runs.load(SeqCst) == 0 {
+            assert!(!running.is_finished(), "the call ended before its body ran");
             std::thread::sleep(Duration::from_millis(5));
         }
         let mut duplicates = 0;

@@ -378,7 +378,7 @@ pub async fn a_waiter_returns_when_the_record_completes<H: Harness>(harness: &H)
     let store = harness.store().await;
     let key = key("wait");
     let (fence, _) = acquire(&store, &key, TTL).await;
-    let timeout = Duration::from_secs(30);
+    let timeout = Duration::from_secs(10);
     let waiter = {
         let (store, key) = (store.clone(), key.clone());
         tokio::spawn(async move {

@@ -223,7 +223,7 @@ fn blocked_waiters(store: &MemoryStore, key: &Key) -> usize {
 fn a_blocked_waiter_is_woken_by_completion_not_by_its_timeout() {
     let store = MemoryStore::new();
     let (fence, _) = acquire(&store, &key("w"));
-    let timeout = Duration::from_secs(60);
+    let timeout = Duration::from_secs(10);
     let waiter = {
         let store = store.clone();
         std::thread::spawn(move || {
@@ -233,6 +233,10 @@ fn a_blocked_waiter_is_woken_by_completion_not_by_its_timeout() {
         })
     };
     while blocked_waiters(&store, &key("w")) == 0 {
+        assert!(
+            !waiter.is_finished(),
+            "the waiter returned without blocking, though the record is in progress"
+        );
         std::thread::yield_now();
     }
     let _ = Store::complete(&store, &key("w"), fence, b"done", TTL);
@@ -260,7 +264,7 @@ fn an_async_waiter_is_woken_by_release() {
         &store,
         &key,
         fence,
-        Duration::from_secs(60)
+        Duration::from_secs(10)
     ));
     let mut cx = Context::from_waker(Waker::noop());
     assert!(
