@@ -384,10 +384,10 @@ struct SyncRemote {
 }
 
 impl SyncRemote {
-    #[idempotent(token = "token", store = self.store, name = "SyncRemote", lease = "90ms")]
+    #[idempotent(token = "token", store = self.store, name = "SyncRemote", lease = "150ms")]
     fn slow(&self, token: &str) -> usize {
         let run = self.runs.fetch_add(1, SeqCst);
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(600));
         run
     }
 }
@@ -417,7 +417,7 @@ fn a_sync_heartbeat_renews_while_the_body_runs_and_stops_after() {
         assert_eq!(running.join().unwrap().unwrap(), 0);
     });
     let renewals = remote.store.calls(Step::Renew);
-    // 300 ms at a beat every 30 ms: about ten renewals.
+    // 600 ms at a beat every 50 ms: about twelve renewals.
     assert!((3..=20).contains(&renewals), "{renewals} renewals");
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(

@@ -165,11 +165,11 @@ struct Slow {
 }
 
 impl Slow {
-    /// Runs for five 300 ms leases; a thread beside it renews the lease.
-    #[idempotent(token = "token", store = self.store, name = "SlowSync", lease = "300ms")]
+    /// Runs for five 600 ms leases; a thread beside it renews the lease.
+    #[idempotent(token = "token", store = self.store, name = "SlowSync", lease = "600ms")]
     fn slow(&self, token: &str) -> usize {
         let run = self.runs.fetch_add(1, SeqCst);
-        std::thread::sleep(Duration::from_millis(1_500));
+        std::thread::sleep(Duration::from_millis(3_000));
         run
     }
 }
@@ -202,9 +202,9 @@ fn a_long_sync_handler_keeps_its_lease_from_a_heartbeat_thread() {
                 Ok(run) if running.is_finished() => assert_eq!(run, 0),
                 other => panic!("a duplicate got {other:?} while the first still ran"),
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(200));
         }
-        assert!(duplicates >= 10, "only {duplicates} duplicates were tried");
+        assert!(duplicates >= 6, "only {duplicates} duplicates were tried");
         assert_eq!(running.join().unwrap().unwrap(), 0);
     });
     assert_eq!(second.slow("long").unwrap(), 0);

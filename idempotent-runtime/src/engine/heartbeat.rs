@@ -13,7 +13,7 @@ use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::events::{self, Call};
 use crate::store::{AsyncStore, Fence, Finish, Store, HELD};
@@ -108,8 +108,9 @@ async fn beat_async<S: AsyncStore + ?Sized>(
     fence: Fence,
     lease: Duration,
 ) {
+    let mut beats = Beats::new(lease);
     loop {
-        let Some(pause) = tokio_sleep(interval(lease)) else {
+        let Some(pause) = tokio_sleep(beats.until_next()) else {
             let err = StoreError::new(
                 StoreErrorKind::Other,
                 "the heartbeat needs a Tokio runtime with time enabled to time its beats; the lease is not renewed",
@@ -117,9 +118,45 @@ async fn beat_async<S: AsyncStore + ?Sized>(
             return events::heartbeat_failed(call, &err);
         };
         pause.await;
+        beats.advance();
         if !renewed(call, store.renew(call.key, fence, lease).await) {
             return;
         }
+    }
+}
+
+/// When the next beat is due: on a fixed schedule from the start, so the time a slow store
+/// takes to renew does not push every later beat back. A beat that comes due while the last
+/// renewal is still out goes at once when it returns.
+struct Beats {
+    /// None when the schedule runs past the end of [`Instant`]'s range: no beat is ever due.
+    next: Option<Instant>,
+    every: Duration,
+}
+
+impl Beats {
+    fn new(lease: Duration) -> Self {
+        let every = interval(lease);
+        Self {
+            next: Instant::now().checked_add(every),
+            every,
+        }
+    }
+
+    /// How long to wait for the next beat: nothing if it is already due.
+    fn until_next(&self) -> Duration {
+        self.next.map_or(Duration::MAX, |next| {
+            next.saturating_duration_since(Instant::now())
+        })
+    }
+
+    /// The beat due now is going out: schedules the one after it, never in the past.
+    fn advance(&mut self) {
+        let now = Instant::now();
+        self.next = self
+            .next
+            .and_then(|next| next.checked_add(self.every))
+            .map(|next| next.max(now));
     }
 }
 
@@ -137,7 +174,9 @@ fn beat_sync<S: Store + ?Sized>(
     lease: Duration,
     stop: &Stop,
 ) {
-    while !stop.wait(interval(lease)) {
+    let mut beats = Beats::new(lease);
+    while !stop.wait(beats.until_next()) {
+        beats.advance();
         if !renewed(call, store.renew(call.key, fence, lease)) {
             return;
         }
@@ -204,6 +243,37 @@ mod tests {
             interval(Duration::from_micros(10)),
             Duration::from_millis(1)
         );
+    }
+
+    #[test]
+    fn beats_keep_their_schedule_when_a_renewal_is_slow() {
+        let start = Instant::now();
+        let mut beats = Beats {
+            next: Some(start),
+            every: Duration::from_secs(60),
+        };
+        beats.advance();
+        assert_eq!(beats.next, Some(start + Duration::from_secs(60)));
+        assert!(beats.until_next() <= Duration::from_secs(60));
+        assert!(beats.until_next() > Duration::from_secs(59));
+
+        // A renewal that took longer than a beat: the next one is due at once.
+        let mut late = Beats {
+            next: start.checked_sub(Duration::from_secs(600)),
+            every: Duration::from_secs(60),
+        };
+        late.advance();
+        assert!(late.next.is_some_and(|next| next >= start));
+        assert_eq!(late.until_next(), Duration::ZERO);
+
+        // A schedule past the end of time never comes due.
+        let mut never = Beats {
+            next: None,
+            every: Duration::from_secs(60),
+        };
+        never.advance();
+        assert_eq!(never.until_next(), Duration::MAX);
+        assert!(Beats::new(Duration::MAX).until_next() > Duration::from_secs(1 << 40));
     }
 
     #[test]
