@@ -110,11 +110,18 @@ fn error_code(err: &CreateRouteTableError) -> &'static str {
 /// Runs one CLI command and prints what the CLI would.
 fn cli(vpc_id: &str, client_token: &str) {
     println!("$ aws ec2 create-route-table --vpc-id {vpc_id} --client-token {client_token}");
-    match create_route_table(vpc_id.to_owned(), Some(client_token.to_owned())) {
-        Ok(response) => match serde_json::to_string_pretty(&response) {
-            Ok(json) => println!("{json}\n"),
-            Err(err) => eprintln!("could not print the response: {err}"),
-        },
+    match create_route_table_with_outcome(vpc_id.to_owned(), Some(client_token.to_owned())) {
+        Ok(outcome) => {
+            let replayed = outcome.replayed();
+            match serde_json::to_string_pretty(&outcome.into_inner()) {
+                Ok(json) => println!("{json}"),
+                Err(err) => eprintln!("could not print the response: {err}"),
+            }
+            if replayed {
+                println!("(replayed, the handler did not run)");
+            }
+            println!();
+        }
         Err(err) => {
             let first_line = err.to_string();
             let first_line = first_line.lines().next().unwrap_or_default();

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use idempotent_benches::{handler, sample_request};
-use idempotent_runtime::{Fingerprinter, Key, MemoryStore, Operation, Store};
+use idempotent_runtime::fingerprint::Fingerprinter;
+use idempotent_runtime::store::{Key, Operation};
+use idempotent_runtime::{MemoryStore, Store};
 use sha2::{Digest, Sha256};
 
 fn parts(c: &mut Criterion) {

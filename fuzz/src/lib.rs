@@ -38,11 +38,11 @@ mod validate;
 use std::collections::{BTreeMap, HashMap};
 
 use arbitrary::{Arbitrary, Unstructured};
+use idempotent_runtime::fingerprint::{Fingerprint, Fingerprinter};
 use idempotent_runtime::fuzzing::{decode_output, encode_output};
 use idempotent_runtime::store::record::{decode_fingerprint, encode_params};
-use idempotent_runtime::{
-    validate_token, ClientToken, Fingerprint, Fingerprinter, Key, Operation, MAX_TOKEN_LEN,
-};
+use idempotent_runtime::store::{Key, Operation};
+use idempotent_runtime::{validate_token, ClientToken, MAX_TOKEN_LEN};
 
 pub use attribute::attribute;
 pub use value::{Floats, Tree};

@@ -1,5 +1,7 @@
-//! Emits the wrapped handler: the signature as written but for the return type, and a body
-//! that gathers the key parts and fingerprint inputs and makes one runtime call.
+//! Emits the wrapped handler: the error alias beside a free fn, the signature as written but
+//! for the return type, and a body that gathers the key parts and fingerprint inputs and makes
+//! one runtime call; where a companion `{fn}_with_outcome` is emitted, that call is in the
+//! companion and the handler delegates to it.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -40,6 +42,8 @@ struct Expansion<'a> {
     krate: TokenStream,
     private: TokenStream,
     store: Ident,
+    /// Where the user wrote the store expression (the attribute, if it has none).
+    store_span: Span,
     request: Ident,
     fingerprinter: Ident,
 }
@@ -63,6 +67,7 @@ impl<'a> Expansion<'a> {
                 "__idempotent_store",
                 span = Span::mixed_site().located_at(store_span)
             ),
+            store_span,
             request: local("request"),
             fingerprinter: local("fingerprint"),
         }
@@ -259,35 +264,47 @@ impl<'a> Expansion<'a> {
                 quote!(#private::returning::<#spelled, _>(async move #block))
             }
         };
-        // The call is spanned on the store expression: its one bound is the store's interface.
-        let span = self
-            .args
-            .store
-            .as_ref()
-            .map_or_else(Span::call_site, |set| set.value.span());
-        let krate = &self.krate;
-        if self.handler.is_async() {
-            let run = if outcome {
-                quote!(run_async_outcome)
-            } else {
-                quote!(run_async)
-            };
-            let (run, store) = (
-                quote_spanned!(span=> #krate::__private::#run),
-                quote_spanned!(span=> &#store),
-            );
-            quote!(#run(#store, #request, #codec, #body).await)
+        // One hygiene context for every token, so rustc can join their spans into one.
+        let span = Span::mixed_site().located_at(self.store_span);
+        let krate = respan(&self.krate, span);
+        let (interface, run, awaited) = if self.handler.is_async() {
+            (
+                quote!(AsyncStore),
+                quote!(run_async),
+                quote_spanned!(span=> .await),
+            )
         } else {
-            let run = if outcome {
-                quote!(run_sync_outcome)
-            } else {
-                quote!(run_sync)
-            };
-            let (run, store) = (
-                quote_spanned!(span=> #krate::__private::#run),
-                quote_spanned!(span=> &#store),
-            );
-            quote!(#run(#store, #request, #codec, #body))
+            (quote!(Store), quote!(run_sync), TokenStream::new())
+        };
+        let store = quote_spanned!(span=> &#store);
+        // Everything that needs the store's interface is spanned on the store expression, and
+        // the trait's own method is called first: a store lacking the interface gets one
+        // error, on the user's expression, naming the trait and no internal function.
+        let check = quote_spanned!(span=> #krate::#interface::in_process(#store););
+        let call = quote_spanned!(span=> #krate::__private::#run(#store, #request, #codec, #body) #awaited);
+        if outcome {
+            quote!(#check #call)
+        } else {
+            quote!(#check ::core::result::Result::map(#call, #private::Outcome::into_inner))
         }
     }
+}
+
+/// `tokens` with every span set to `span`, so an expression built from them is reported there.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }

@@ -53,6 +53,23 @@ use proc_macro::TokenStream;
 /// | `heartbeat = false` | do not renew the lease while the handler runs (by default it is renewed every lease/3, so only a crashed or hung worker loses its token) | renewed |
 ///
 /// Durations are written `"500ms"`, `"30s"`, `"5m"`, `"24h"`, `"7d"`.
+///
+/// # The `{fn}_with_outcome` companion
+///
+/// Beside the handler the macro emits `{fn}_with_outcome`, with the same parameters, answering
+/// `Result<Outcome<T>, ..>`: `outcome.replayed()` tells whether the result came from an
+/// earlier call (Stripe's `Idempotent-Replayed`), `outcome.into_inner()` gives the value.
+///
+/// ```ignore
+/// let outcome = create_route_table_with_outcome(vpc_id, Some(token))?;
+/// if outcome.replayed() { /* the handler did not run this time */ }
+/// let table = outcome.into_inner();
+/// ```
+///
+/// Which handlers get one: every free fn, and every method with a visibility (`pub`,
+/// `pub(crate)`, `pub(self)`, ...). A method without one may implement a trait, and a trait
+/// impl cannot hold an extra method, so there the macro emits none; write `pub(self)` on a
+/// private inherent method to get its companion.
 #[proc_macro_attribute]
 pub fn idempotent(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::idempotent(args.into(), item.into()).into()

@@ -56,7 +56,7 @@ fn a_free_fn_delegates_to_its_with_outcome_companion() {
         code.contains("map (create_route_table_with_outcome (vpc_id , client_token)"),
         "{code}"
     );
-    assert_eq!(code.matches("run_sync_outcome").count(), 1, "{code}");
+    assert_eq!(code.matches("run_sync").count(), 1, "{code}");
 }
 
 #[test]

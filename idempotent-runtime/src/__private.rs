@@ -1,5 +1,7 @@
 //! What the `#[idempotent]` expansion calls. Not a public API: names here may change in any
-//! release. Generated code reaches it as `::idempotent_runtime::__private`.
+//! release. Generated code reaches it as `{runtime}::__private`, where `{runtime}` is the path
+//! the macro found for this crate (`::idempotent_runtime`, a renamed dependency, or
+//! `crate = "..."`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -8,7 +10,10 @@ use std::sync::OnceLock;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use crate::{Concurrent, Fingerprinter, Operation, Options, Outcome, Request, Scope};
+pub use crate::fingerprint::Fingerprinter;
+pub use crate::key::Operation;
+pub use crate::request::{Concurrent, Options, Request, Scope};
+pub use crate::Outcome;
 pub use core::any::type_name;
 pub use core::time::Duration;
 
@@ -58,21 +63,8 @@ pub async fn plain_async<T>(body: impl Future<Output = T>) -> Result<T, Infallib
     Ok(body.await)
 }
 
-/// Runs a sync handler.
-pub fn run_sync<S, T, E>(
-    store: &S,
-    request: Request,
-    codec: Codec<T, E>,
-    body: impl FnOnce() -> Result<T, E>,
-) -> Result<T, IdempotencyError<E>>
-where
-    S: Store + ?Sized,
-{
-    drive_sync(store, &request, &codec, body).map(Outcome::into_inner)
-}
-
 /// Runs a sync handler and says whether its result was replayed.
-pub fn run_sync_outcome<S, T, E>(
+pub fn run_sync<S, T, E>(
     store: &S,
     request: Request,
     codec: Codec<T, E>,
@@ -85,7 +77,7 @@ where
 }
 
 /// Runs an async handler and says whether its result was replayed.
-pub async fn run_async_outcome<S, T, E>(
+pub async fn run_async<S, T, E>(
     store: &S,
     request: Request,
     codec: Codec<T, E>,
@@ -95,21 +87,6 @@ where
     S: AsyncStore + ?Sized,
 {
     drive_async(store, &request, &codec, body).await
-}
-
-/// Runs an async handler.
-pub async fn run_async<S, T, E>(
-    store: &S,
-    request: Request,
-    codec: Codec<T, E>,
-    body: impl Future<Output = Result<T, E>>,
-) -> Result<T, IdempotencyError<E>>
-where
-    S: AsyncStore + ?Sized,
-{
-    drive_async(store, &request, &codec, body)
-        .await
-        .map(Outcome::into_inner)
 }
 
 /// Pins an async body's output type, so `?` and `return` in it infer like in the original fn.

@@ -16,24 +16,39 @@ use crate::token::InvalidTokenReason;
 /// The macro emits an alias beside each free fn (`CreateRouteTableError` for
 /// `create_route_table`), so callers match `CreateRouteTableError::IdempotentParameterMismatch { .. }`.
 ///
+/// The enum is `#[non_exhaustive]`: a `match` on it needs a wildcard arm (`_ =>`), so a later
+/// release can add a variant without breaking your code.
+///
+/// Behind HTTP, the IETF Idempotency-Key draft answers a key reused with another request with
+/// 422 and a request still in progress with 409:
+///
 /// ```
 /// use idempotent_runtime::IdempotencyError;
 ///
 /// fn status<E>(err: &IdempotencyError<E>) -> u16 {
 ///     match err {
-///         IdempotencyError::IdempotentParameterMismatch { .. } => 409,
-///         IdempotencyError::RequestInProgress { .. } => 409,
+///         IdempotencyError::IdempotentParameterMismatch { .. } => 422, // Unprocessable Content
+///         IdempotencyError::RequestInProgress { .. } => 409,           // Conflict; retry later
 ///         IdempotencyError::InvalidToken { .. } => 400,
 ///         IdempotencyError::Store(_) => 503,
-///         _ => 500,
+///         IdempotencyError::Handler(_) => 500, // or your own error's status
+///         _ => 500,                            // non_exhaustive: variants may be added
 ///     }
 /// }
-/// let err: IdempotencyError<std::io::Error> = IdempotencyError::RequestInProgress {
+/// let in_progress: IdempotencyError<std::io::Error> = IdempotencyError::RequestInProgress {
 ///     operation: "CreateRouteTable".into(),
 ///     token: "abc".into(),
 /// };
-/// assert_eq!(status(&err), 409);
-/// assert!(err.is_retryable());
+/// assert_eq!(status(&in_progress), 409);
+/// assert!(in_progress.is_retryable());
+///
+/// let mismatch: IdempotencyError<std::io::Error> = IdempotencyError::IdempotentParameterMismatch {
+///     operation: "CreateRouteTable".into(),
+///     token: "abc".into(),
+///     mismatched: vec!["vpc_id".into()],
+/// };
+/// assert_eq!(status(&mismatch), 422);
+/// assert!(!mismatch.is_retryable());
 /// ```
 #[non_exhaustive]
 pub enum IdempotencyError<E = Infallible> {

@@ -14,7 +14,7 @@ const KEY_VERSION: u8 = 1;
 /// An operation's name: given with `name = "..."`, or made from where the handler is.
 ///
 /// ```
-/// use idempotent_runtime::Operation;
+/// use idempotent_runtime::store::Operation;
 /// assert_eq!(Operation::Named("CreateRouteTable").to_string(), "CreateRouteTable");
 /// let op = Operation::Path { module: "ec2::vpc", self_ty: None, function: "create" };
 /// assert_eq!(op.to_string(), "ec2::vpc::create");
@@ -53,7 +53,7 @@ impl fmt::Display for Operation {
 /// The key of one idempotency record: (operation, scope, token), unambiguously encoded.
 ///
 /// ```
-/// use idempotent_runtime::{Key, Operation};
+/// use idempotent_runtime::store::{Key, Operation};
 /// let a = Key::new(Operation::Named("op"), Some(b"a|b"), "c").unwrap();
 /// let b = Key::new(Operation::Named("op"), Some(b"a"), "b|c").unwrap();
 /// assert_ne!(a.as_bytes(), b.as_bytes());

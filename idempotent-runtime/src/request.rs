@@ -25,7 +25,7 @@ pub enum Concurrent {
 ///
 /// ```
 /// use std::time::Duration;
-/// use idempotent_runtime::{Concurrent, Options};
+/// use idempotent_runtime::__private::{Concurrent, Options};
 /// let defaults = Options::DEFAULT;
 /// assert_eq!(defaults.ttl, Duration::from_secs(24 * 3600));
 /// assert_eq!(defaults.lease, Duration::from_secs(60));
@@ -84,7 +84,7 @@ impl Request {
     /// token) fingerprints the parameters that `params` adds.
     ///
     /// ```
-    /// use idempotent_runtime::{Operation, Options, Request};
+    /// use idempotent_runtime::__private::{Operation, Options, Request};
     /// let vpc_id = "vpc-00c84bd9dcad1d728";
     /// let request = Request::new(
     ///     Operation::Named("CreateRouteTable"),
@@ -144,12 +144,6 @@ fn prepare(
 }
 
 /// The canonical encoding of a `scope` parameter's value, which becomes part of the key.
-///
-/// ```
-/// use idempotent_runtime::Scope;
-/// let tenant = Scope::of(&42u64);
-/// # let _ = tenant;
-/// ```
 pub struct Scope(Result<Vec<u8>, String>);
 
 impl Scope {

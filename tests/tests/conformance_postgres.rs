@@ -1,8 +1,9 @@
 //! The conformance suite on `PostgresStore`, against the real PostgreSQL of this machine.
 #![cfg(feature = "postgres")]
 
+use idempotent_runtime::store::Key;
 use idempotent_runtime::testing::Harness;
-use idempotent_runtime::{Key, PostgresStore};
+use idempotent_runtime::PostgresStore;
 use idempotent_tests::postgres_server::{self, SchemaGuard};
 
 /// One schema per test, dropped with the harness.

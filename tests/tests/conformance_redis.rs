@@ -1,8 +1,9 @@
 //! The conformance suite on `RedisStore`, against the real Redis of this machine.
 #![cfg(feature = "redis")]
 
+use idempotent_runtime::store::Key;
 use idempotent_runtime::testing::Harness;
-use idempotent_runtime::{Key, RedisStore};
+use idempotent_runtime::RedisStore;
 use idempotent_tests::redis_server;
 
 /// One key prefix per test, deleted when the test's harness is dropped.

@@ -3,8 +3,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use idempotent_runtime::store::Key;
 use idempotent_runtime::testing::{Blocking, Harness};
-use idempotent_runtime::{Key, SqliteStore};
+use idempotent_runtime::SqliteStore;
 
 /// Each harness owns one shared-cache in-memory database: a second raw connection can reach
 /// it, and nothing is left on disk.

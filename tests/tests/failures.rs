@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use idempotent_runtime::fingerprint::{Fingerprint, Fingerprinter};
 use idempotent_runtime::store::{Begin, Fence, Finish};
+use idempotent_runtime::store::{Key, Operation};
 use idempotent_runtime::{
-    idempotent, Fingerprint, Fingerprinter, IdempotencyError, Key, ManualClock, MemoryStore,
-    Operation, Store, StoreError, StoreErrorKind,
+    idempotent, IdempotencyError, ManualClock, MemoryStore, Store, StoreError, StoreErrorKind,
 };
 use serde::{Deserialize, Serialize};
 

@@ -267,15 +267,15 @@ struct PanickyRenew(MemoryStore);
 impl idempotent_runtime::Store for PanickyRenew {
     fn begin(
         &self,
-        key: &idempotent_runtime::Key,
-        fingerprint: &idempotent_runtime::Fingerprint,
+        key: &idempotent_runtime::store::Key,
+        fingerprint: &idempotent_runtime::fingerprint::Fingerprint,
         lease: Duration,
     ) -> Result<idempotent_runtime::store::Begin, idempotent_runtime::StoreError> {
         idempotent_runtime::Store::begin(&self.0, key, fingerprint, lease)
     }
     fn complete(
         &self,
-        key: &idempotent_runtime::Key,
+        key: &idempotent_runtime::store::Key,
         fence: idempotent_runtime::store::Fence,
         output: &[u8],
         ttl: Duration,
@@ -284,14 +284,14 @@ impl idempotent_runtime::Store for PanickyRenew {
     }
     fn release(
         &self,
-        key: &idempotent_runtime::Key,
+        key: &idempotent_runtime::store::Key,
         fence: idempotent_runtime::store::Fence,
     ) -> Result<idempotent_runtime::store::Finish, idempotent_runtime::StoreError> {
         idempotent_runtime::Store::release(&self.0, key, fence)
     }
     fn renew(
         &self,
-        _: &idempotent_runtime::Key,
+        _: &idempotent_runtime::store::Key,
         _: idempotent_runtime::store::Fence,
         _: Duration,
     ) -> Result<idempotent_runtime::store::Finish, idempotent_runtime::StoreError> {

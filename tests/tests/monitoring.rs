@@ -4,10 +4,12 @@
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+use idempotent_runtime::fingerprint::Fingerprinter;
 use idempotent_runtime::monitor::{
     set_decision_hook, Decision, DecisionHook, DecisionKind, OutcomeCounters,
 };
-use idempotent_runtime::{idempotent, Fingerprinter, Key, MemoryStore, Operation, Store};
+use idempotent_runtime::store::{Key, Operation};
+use idempotent_runtime::{idempotent, MemoryStore, Store};
 
 static STORE: LazyLock<MemoryStore> = LazyLock::new(MemoryStore::new);
 

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use idempotent_runtime::fingerprint::Fingerprinter;
 use idempotent_runtime::store::Begin;
-use idempotent_runtime::{
-    idempotent, Fingerprinter, IdempotencyError, Key, Operation, SqliteStore, Store,
-};
+use idempotent_runtime::store::{Key, Operation};
+use idempotent_runtime::{idempotent, IdempotencyError, SqliteStore, Store};
 
 /// A database file of its own, removed (with its WAL files) when the test ends.
 struct TempDb(PathBuf);

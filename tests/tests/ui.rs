@@ -7,11 +7,3 @@ fn ui() {
     cases.compile_fail("ui/fail/*.rs");
     cases.pass("ui/pass/*.rs");
 }
-
-/// The store-interface errors list the stores that do implement the interface, which depends
-/// on the store features; they are pinned for the feature set CI tests (every feature).
-#[test]
-#[cfg(feature = "sqlite")]
-fn ui_store_interfaces() {
-    trybuild::TestCases::new().compile_fail("ui/stores/*.rs");
-}

@@ -1,5 +1,8 @@
 //! The state machine, written once: begin, then run and complete or release, replay, reject
-//! or wait. The blocking and async drivers differ only in how they call the store.
+//! or wait. `decide` turns each answer of `begin` into the next step; the blocking and async
+//! drivers share it and differ in how they call the store, how they wait, how the heartbeat
+//! runs beside the body (a scoped thread or a timer in the same task) and how a cancelled call
+//! is cleaned up (async only).
 
 mod asynchronous;
 mod blocking;

@@ -41,7 +41,7 @@
 //! so a mismatch can name the parameters that differ.
 //!
 //! ```
-//! use idempotent_runtime::Fingerprinter;
+//! use idempotent_runtime::fingerprint::Fingerprinter;
 //!
 //! let mut fp = Fingerprinter::new();
 //! fp.param("vpc_id", "vpc-00c84bd9dcad1d728");
@@ -82,7 +82,8 @@ pub struct ParamDigest {
 
 /// A request's fingerprint: SHA-256 of its parameters plus a short digest per parameter.
 ///
-/// Two fingerprints are equal when their SHA-256 digests are.
+/// Two fingerprints are equal when their SHA-256 digests are. Stores keep one in each record
+/// (`store::record` has helpers to encode and read it back); handlers never see it.
 #[derive(Clone)]
 pub struct Fingerprint {
     digest: [u8; 32],
@@ -93,7 +94,7 @@ impl Fingerprint {
     /// Rebuilds a fingerprint read back from a store.
     ///
     /// ```
-    /// use idempotent_runtime::{Fingerprint, ParamDigest};
+    /// use idempotent_runtime::fingerprint::{Fingerprint, ParamDigest};
     /// let fp = Fingerprint::from_parts([7; 32], vec![ParamDigest { name: "vpc_id".into(), digest: 1 }]);
     /// assert_eq!(fp.params().len(), 1);
     /// ```
@@ -118,7 +119,7 @@ impl Fingerprint {
     /// differ, then those present in only one of them.
     ///
     /// ```
-    /// use idempotent_runtime::Fingerprinter;
+    /// use idempotent_runtime::fingerprint::Fingerprinter;
     /// let mut a = Fingerprinter::new();
     /// a.param("size", &1u32);
     /// a.param("zone", "a");
@@ -170,6 +171,9 @@ impl fmt::Display for Fingerprint {
 }
 
 /// Builds a [`Fingerprint`] from named parameters; the macro calls it for you.
+///
+/// You need it yourself only to test a store, whose `begin` takes a fingerprint, or to see
+/// what a handler's parameters hash to.
 ///
 /// Bytes are staged on the stack and hashed in one pass at [`finish`](Self::finish), so a
 /// typical request allocates nothing here.

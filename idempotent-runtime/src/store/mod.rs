@@ -1,4 +1,4 @@
-//! The store interface: the three atomic steps every backend implements.
+//! The store interface: the four atomic steps every backend implements.
 //!
 //! The state machine lives in the engine and is written once; a store only keeps records and
 //! makes each step atomic:
@@ -36,11 +36,14 @@
 //! Sync handlers need [`Store`], async handlers [`AsyncStore`].
 
 mod clock;
+mod forward;
 pub mod memory;
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub mod postgres;
 pub mod record;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -49,15 +52,21 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Fingerprint, Key, StoreError};
+use crate::{Fingerprint, StoreError};
 
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisStore;
+/// A record's key and the operation it names; a store needs them only as bytes
+/// ([`Key::as_bytes`]).
+pub use crate::key::{Key, Operation};
 pub use clock::ManualClock;
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
 
 /// The lease `begin` is given on an [`in_process`](Store::in_process) store when the heartbeat
@@ -117,12 +126,14 @@ pub enum ExistingState {
     },
 }
 
-/// The answer to [`Store::complete`] and [`Store::release`].
+/// The answer to [`Store::complete`], [`Store::release`] and [`Store::renew`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finish {
-    /// The record was completed or released.
+    /// The record was completed, released or renewed.
     Done,
-    /// The record is no longer owned under this fence (lease taken over, or expired); nothing changed.
+    /// The record is no longer owned under this fence: another caller took it over after its
+    /// lease ended (or it is gone); nothing changed. A lease that ran out while nobody took
+    /// over does not refuse.
     NotOwner,
 }
 
@@ -277,86 +288,5 @@ pub(crate) fn spawn_release<S: AsyncStore + Clone + 'static>(store: &S, key: Key
         runtime.spawn(async move {
             let _ = store.release(&key, fence).await;
         });
-    }
-}
-
-impl<S: AsyncStore + ?Sized> AsyncStore for &S {
-    fn begin(
-        &self,
-        key: &Key,
-        fingerprint: &Fingerprint,
-        lease: Duration,
-    ) -> impl Future<Output = Result<Begin, StoreError>> + Send {
-        (**self).begin(key, fingerprint, lease)
-    }
-    fn complete(
-        &self,
-        key: &Key,
-        fence: Fence,
-        output: &[u8],
-        ttl: Duration,
-    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
-        (**self).complete(key, fence, output, ttl)
-    }
-    fn release(
-        &self,
-        key: &Key,
-        fence: Fence,
-    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
-        (**self).release(key, fence)
-    }
-    fn renew(
-        &self,
-        key: &Key,
-        fence: Fence,
-        lease: Duration,
-    ) -> impl Future<Output = Result<Finish, StoreError>> + Send {
-        (**self).renew(key, fence, lease)
-    }
-    fn in_process(&self) -> bool {
-        (**self).in_process()
-    }
-    fn wait(
-        &self,
-        key: &Key,
-        owner: Fence,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).wait(key, owner, timeout)
-    }
-    fn release_detached(&self, key: Key, fence: Fence) {
-        (**self).release_detached(key, fence)
-    }
-}
-
-impl<S: Store + ?Sized> Store for &S {
-    fn begin(
-        &self,
-        key: &Key,
-        fingerprint: &Fingerprint,
-        lease: Duration,
-    ) -> Result<Begin, StoreError> {
-        (**self).begin(key, fingerprint, lease)
-    }
-    fn complete(
-        &self,
-        key: &Key,
-        fence: Fence,
-        output: &[u8],
-        ttl: Duration,
-    ) -> Result<Finish, StoreError> {
-        (**self).complete(key, fence, output, ttl)
-    }
-    fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
-        (**self).release(key, fence)
-    }
-    fn renew(&self, key: &Key, fence: Fence, lease: Duration) -> Result<Finish, StoreError> {
-        (**self).renew(key, fence, lease)
-    }
-    fn in_process(&self) -> bool {
-        (**self).in_process()
-    }
-    fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
-        (**self).wait(key, owner, timeout)
     }
 }

@@ -16,7 +16,7 @@ const PARAMS_VERSION: u8 = 1;
 ///
 /// ```
 /// use idempotent_runtime::store::record::{decode_fingerprint, encode_params};
-/// use idempotent_runtime::Fingerprinter;
+/// use idempotent_runtime::fingerprint::Fingerprinter;
 /// let mut fp = Fingerprinter::new();
 /// fp.param("vpc_id", "vpc-1");
 /// let fp = fp.finish().unwrap();

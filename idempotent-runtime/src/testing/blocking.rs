@@ -21,6 +21,7 @@ use crate::{AsyncStore, Fingerprint, Key, Store, StoreError};
 #[derive(Debug, Clone)]
 pub struct Blocking<S>(pub S);
 
+#[diagnostic::do_not_recommend]
 impl<S: Store + Clone + 'static> AsyncStore for Blocking<S> {
     fn begin(
         &self,

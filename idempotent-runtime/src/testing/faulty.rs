@@ -205,6 +205,7 @@ impl<S> FaultyStore<S> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<S: Store> Store for FaultyStore<S> {
     fn begin(
         &self,
@@ -244,6 +245,7 @@ impl<S: Store> Store for FaultyStore<S> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<S: AsyncStore> AsyncStore for FaultyStore<S> {
     async fn begin(
         &self,

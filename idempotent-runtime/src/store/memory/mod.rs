@@ -6,10 +6,16 @@
 //! shard and the bucket. A record past its TTL (or an in-progress record past
 //! its lease) is dead: it is replaced on the next `begin` of its key and swept from its shard
 //! now and then (amortised O(1) per insert); an abandoned in-progress record is swept only
-//! once its retention ends, so its owner can still complete. The store is bounded: when a
-//! shard is full it drops dead records, and if none is dead it fails closed with a transient
-//! `Capacity` error; it never evicts a live record (nor an abandoned one within its retention). Waiters (`concurrent = "wait"`) are woken by notification, a
-//! condition variable for threads and a Tokio `Notify` for tasks, not by polling.
+//! once [`ABANDONED_RETENTION`](super::ABANDONED_RETENTION) past its lease has passed, so its
+//! owner can still complete. While a handler with a heartbeat runs, its record is
+//! [`HELD`](super::HELD): a handler in this process cannot vanish without completing or
+//! releasing it.
+//!
+//! The store is bounded: when a shard is full it drops dead records, and if none is dead it
+//! fails closed with a transient `Capacity` error; it never evicts a live record (nor an
+//! abandoned one within its retention). Waiters (`concurrent = "wait"`) are woken by
+//! notification, a condition variable for threads and a Tokio `Notify` for tasks, not by
+//! polling.
 
 mod builder;
 mod shard;
@@ -194,6 +200,7 @@ impl MemoryStore {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl Store for MemoryStore {
     fn begin(
         &self,
@@ -306,6 +313,7 @@ fn existing(entry: &Entry, now: Instant) -> Existing {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl AsyncStore for MemoryStore {
     fn begin(
         &self,

@@ -272,6 +272,7 @@ fn millis(duration: Duration) -> f64 {
     duration.as_millis() as f64
 }
 
+#[diagnostic::do_not_recommend]
 impl AsyncStore for PostgresStore {
     async fn begin(
         &self,

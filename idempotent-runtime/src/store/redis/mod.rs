@@ -254,6 +254,7 @@ fn number(value: &Value) -> Option<u64> {
     std::str::from_utf8(bytes(value)?).ok()?.parse().ok()
 }
 
+#[diagnostic::do_not_recommend]
 impl AsyncStore for RedisStore {
     async fn begin(
         &self,

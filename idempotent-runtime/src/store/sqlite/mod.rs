@@ -248,6 +248,7 @@ fn error(doing: &str, err: rusqlite::Error) -> StoreError {
     StoreError::from_driver(kind, format!("sqlite: could not {doing}"), err)
 }
 
+#[diagnostic::do_not_recommend]
 impl Store for SqliteStore {
     fn begin(
         &self,
@@ -303,6 +304,7 @@ impl Store for SqliteStore {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl AsyncStore for SqliteStore {
     fn begin(
         &self,

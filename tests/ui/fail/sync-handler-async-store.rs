@@ -1,7 +1,9 @@
 use std::time::Duration;
 
 use idempotent_runtime::store::{AsyncStore, Begin, Fence, Finish};
-use idempotent_runtime::{idempotent, Fingerprint, Key, StoreError};
+use idempotent_runtime::{idempotent, StoreError};
+use idempotent_runtime::fingerprint::Fingerprint;
+use idempotent_runtime::store::Key;
 
 #[derive(Clone)]
 struct AsyncOnly;
