@@ -11,7 +11,7 @@ use crate::errors::Errors;
 
 /// Every option the attribute accepts, for the "unknown option" message.
 const OPTIONS: &str =
-    "token, store, name, scope, skip, ttl, lease, concurrent, cache_errors, error, in_impl, crate, heartbeat";
+    "token, store, name, scope, skip, ttl, lease, concurrent, cache_errors, error, in_impl, crate, heartbeat, fallible";
 
 /// A value given once, with the span of the option that set it.
 pub(crate) struct Set<T> {
@@ -35,6 +35,8 @@ pub(crate) struct Args {
     pub(crate) in_impl: Option<Set<()>>,
     pub(crate) krate: Option<Set<Path>>,
     pub(crate) heartbeat: Option<Set<bool>>,
+    /// The return type is a `Result` under another name (an alias such as `MyResult<T>`).
+    pub(crate) fallible: Option<Set<()>>,
 }
 
 impl Args {
@@ -81,6 +83,7 @@ impl Args {
             "in_impl" => set(&mut self.in_impl, flag(meta)?, span, &key, errors),
             "crate" => set(&mut self.krate, crate_path(meta)?, span, &key, errors),
             "heartbeat" => set(&mut self.heartbeat, boolean(meta)?, span, &key, errors),
+            "fallible" => set(&mut self.fallible, flag(meta)?, span, &key, errors),
             _ => {
                 return Err(meta.error(format!(
                     "unknown option `{}`; the options are: {OPTIONS}",

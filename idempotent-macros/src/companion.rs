@@ -8,7 +8,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{GenericParam, Ident, Signature, Visibility};
+use syn::{Attribute, FnArg, GenericParam, Ident, Pat, Signature, Visibility};
 
 use crate::input::Handler;
 
@@ -53,7 +53,10 @@ pub(crate) fn doc(handler: &Handler, in_impl: bool) -> String {
 /// The handler's body: call the companion with every argument and drop the outcome flag.
 pub(crate) fn delegate(handler: &Handler, in_impl: bool, private: &TokenStream) -> TokenStream {
     let companion = name(handler);
-    let args = handler.params.iter().map(|param| &param.ident);
+    let args = handler.params.iter().map(|param| {
+        let (cfgs, ident) = (&param.cfgs, &param.ident);
+        quote!(#(#cfgs)* #ident)
+    });
     // Type and const parameters by name; lifetimes are left to inference.
     let generics: Vec<&Ident> = handler
         .item
@@ -82,4 +85,36 @@ pub(crate) fn delegate(handler: &Handler, in_impl: bool, private: &TokenStream) 
         call
     };
     quote!(::core::result::Result::map(#call, #private::Outcome::into_inner))
+}
+
+/// The handler's lint attributes (`allow`, `expect`, `warn`, `deny`, `forbid`), which must
+/// keep covering the body, and the body is in the companion.
+pub(crate) fn lints(handler: &Handler) -> Vec<&Attribute> {
+    const LINTS: [&str; 5] = ["allow", "expect", "warn", "deny", "forbid"];
+    handler
+        .item
+        .attrs
+        .iter()
+        .filter(|attr| LINTS.iter().any(|lint| attr.path().is_ident(lint)))
+        .collect()
+}
+
+/// Drops `mut` and `ref` from the parameter patterns of a fn that only passes its arguments
+/// on (they would warn there, and `ref` would pass a reference).
+pub(crate) fn plain_patterns(sig: &mut Signature) {
+    for input in &mut sig.inputs {
+        match input {
+            // `mut self`, not `&mut self`.
+            FnArg::Receiver(receiver) if receiver.reference.is_none() => {
+                receiver.mutability = None;
+            }
+            FnArg::Typed(typed) => {
+                if let Pat::Ident(pat) = &mut *typed.pat {
+                    pat.by_ref = None;
+                    pat.mutability = None;
+                }
+            }
+            FnArg::Receiver(_) => {}
+        }
+    }
 }

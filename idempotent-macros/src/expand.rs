@@ -8,11 +8,13 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
+use crate::alias;
 use crate::args::Args;
 use crate::companion;
 use crate::crate_path::runtime_path;
 use crate::errors::{with_item, Errors};
 use crate::input::{Handler, Output};
+use crate::operation;
 use crate::validate::{self, Plan};
 
 /// The attribute's entry point: parse, validate, expand.
@@ -26,7 +28,7 @@ pub(crate) fn idempotent(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let mut errors = Errors::default();
     let args = Args::parse(args, &mut errors);
-    let handler = Handler::analyse(item_fn, &mut errors);
+    let handler = Handler::analyse(item_fn, args.fallible.is_some(), &mut errors);
     let plan = validate::plan(&args, &handler, &mut errors);
     match (errors.finish(), plan) {
         (Ok(()), Some(plan)) => Expansion::new(&args, &handler).emit(&plan),
@@ -79,18 +81,9 @@ impl<'a> Expansion<'a> {
         } = &self.handler.item;
         let mut sig = sig.clone();
         let error = self.error_type();
-        let ok = self.handler.output.ok();
+        let ok = self.ok_type();
         let (alias, returned_error) = match &plan.alias {
-            Some(alias) => {
-                let doc = format!(
-                    "The error `{}` returns: `IdempotencyError` over the handler's own error.",
-                    self.handler.ident()
-                );
-                (
-                    quote!(#[doc = #doc] #vis type #alias = #error;),
-                    quote!(#alias),
-                )
-            }
+            Some(name) => alias::declare(self.handler, name, vis, &error),
             None => (TokenStream::new(), error),
         };
         sig.output = syn::parse_quote!(-> ::core::result::Result<#ok, #returned_error>);
@@ -104,17 +97,33 @@ impl<'a> Expansion<'a> {
             self.handler,
             quote!(::core::result::Result<#private::Outcome<#ok>, #returned_error>),
         );
-        let (doc, delegate) = (
+        let (doc, delegate, lints) = (
             companion::doc(self.handler, in_impl),
             companion::delegate(self.handler, in_impl, private),
+            companion::lints(self.handler),
         );
+        // The handler only passes its arguments on: its patterns lose `mut` and `ref`, which
+        // mean something only where the body is.
+        companion::plain_patterns(&mut sig);
         let body = self.body(plan, true);
         quote! {
             #alias
             #(#attrs)*
             #vis #sig { #delegate }
             #[doc = #doc]
+            #(#lints)*
             #vis #companion_sig { #body }
+        }
+    }
+
+    /// The success type: as written, or read through `HandlerResult` for an alias.
+    fn ok_type(&self) -> TokenStream {
+        match (&self.handler.output, self.handler.output.ok()) {
+            (_, Some(ok)) => quote!(#ok),
+            (Output::Fallible { spelled, .. }, None) | (Output::Plain(spelled), None) => {
+                let private = &self.private;
+                quote_spanned!(spelled.span()=> <#spelled as #private::HandlerResult>::Ok)
+            }
         }
     }
 
@@ -122,10 +131,11 @@ impl<'a> Expansion<'a> {
     fn body(&self, plan: &Plan<'_>, outcome: bool) -> TokenStream {
         let (store, request, call) = (
             self.store_init(),
-            self.request_init(plan),
+            self.request_init(plan, outcome),
             self.call(outcome),
         );
-        quote!(#store #request #call)
+        let probe = self.plain_probe();
+        quote!(#probe #store #request #call)
     }
 
     /// `IdempotencyError<E>` for the handler's error type `E`.
@@ -151,9 +161,9 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    fn request_init(&self, plan: &Plan<'_>) -> TokenStream {
+    fn request_init(&self, plan: &Plan<'_>, outcome: bool) -> TokenStream {
         let (private, request, fp) = (&self.private, &self.request, &self.fingerprinter);
-        let operation = self.operation();
+        let operation = self.operation(outcome);
         let options = self.options();
         let token = {
             let (ident, ty) = (&plan.token.ident, &plan.token.ty);
@@ -172,9 +182,9 @@ impl<'a> Expansion<'a> {
             None => quote!(::core::option::Option::None),
         };
         let params = plan.fingerprinted.iter().map(|param| {
-            let (ident, ty) = (&param.ident, &param.ty);
+            let (ident, ty, cfgs) = (&param.ident, &param.ty, &param.cfgs);
             let name = ident.to_string().trim_start_matches("r#").to_owned();
-            quote_spanned!(ty.span()=> #fp.param(#name, &#ident);)
+            quote_spanned!(ty.span()=> #(#cfgs)* #fp.param(#name, &#ident);)
         });
         quote! {
             let #request = #private::Request::new(#operation, #options, #scope, #token, |#fp: &mut #private::Fingerprinter| {
@@ -183,46 +193,54 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    fn operation(&self) -> TokenStream {
-        let private = &self.private;
-        if let Some(name) = &self.args.name {
-            let name = &name.value;
-            return quote!(#private::Operation::Named(#name));
-        }
-        let function = self
-            .handler
-            .ident()
-            .to_string()
-            .trim_start_matches("r#")
-            .to_owned();
-        let self_ty = if self.handler.has_receiver || self.args.in_impl.is_some() {
-            quote!(::core::option::Option::Some(#private::type_name::<Self>()))
+    fn operation(&self, outcome: bool) -> TokenStream {
+        let in_impl = self.handler.has_receiver || self.args.in_impl.is_some();
+        // The fn that holds the call: the companion, if there is one.
+        let holder = if outcome {
+            companion::name(self.handler)
         } else {
-            quote!(::core::option::Option::None)
+            self.handler.ident().clone()
         };
-        quote!(#private::Operation::Path { module: ::core::module_path!(), self_ty: #self_ty, function: #function })
+        operation::expression(
+            self.handler,
+            self.args.name.as_ref().map(|set| &set.value),
+            in_impl,
+            &holder,
+            &self.private,
+        )
     }
 
+    /// The options the attribute sets, over the runtime's defaults.
     fn options(&self) -> TokenStream {
         let private = &self.private;
-        let millis = |set: &Option<crate::args::Set<std::time::Duration>>, default: u64| {
-            set.as_ref().map_or(default, |set| {
-                u64::try_from(set.value.as_millis()).unwrap_or(u64::MAX)
-            })
+        let millis = |set: &crate::args::Set<std::time::Duration>| {
+            u64::try_from(set.value.as_millis()).unwrap_or(u64::MAX)
         };
-        let ttl = millis(&self.args.ttl, 24 * 3_600_000);
-        let lease = millis(&self.args.lease, 60_000);
-        let concurrent = match &self.args.wait {
-            Some(set) if set.value => quote!(Wait),
-            _ => quote!(Reject),
-        };
-        let heartbeat = self.args.heartbeat.as_ref().is_none_or(|set| set.value);
+        let mut fields = Vec::new();
+        if let Some(ttl) = &self.args.ttl {
+            let ttl = millis(ttl);
+            fields.push(quote!(ttl: #private::Duration::from_millis(#ttl)));
+        }
+        if let Some(lease) = &self.args.lease {
+            let lease = millis(lease);
+            fields.push(quote!(lease: #private::Duration::from_millis(#lease)));
+        }
+        if let Some(wait) = &self.args.wait {
+            let concurrent = if wait.value {
+                quote!(Wait)
+            } else {
+                quote!(Reject)
+            };
+            fields.push(quote!(concurrent: #private::Concurrent::#concurrent));
+        }
+        if let Some(heartbeat) = &self.args.heartbeat {
+            let heartbeat = heartbeat.value;
+            fields.push(quote!(heartbeat: #heartbeat));
+        }
         quote!({
             const OPTIONS: #private::Options = #private::Options {
-                ttl: #private::Duration::from_millis(#ttl),
-                lease: #private::Duration::from_millis(#lease),
-                concurrent: #private::Concurrent::#concurrent,
-                heartbeat: #heartbeat,
+                #(#fields,)*
+                ..#private::Options::DEFAULT
             };
             &OPTIONS
         })
@@ -232,8 +250,12 @@ impl<'a> Expansion<'a> {
     /// each spanned on the user's own type.
     fn codec(&self) -> TokenStream {
         let private = &self.private;
-        let ok = self.handler.output.ok();
-        let ok_proof = quote_spanned!(ok.span()=> #private::serde::<#ok>());
+        let ok = self.ok_type();
+        let ok_span = match (&self.handler.output, self.handler.output.ok()) {
+            (_, Some(ok)) => ok.span(),
+            (Output::Fallible { spelled, .. } | Output::Plain(spelled), None) => spelled.span(),
+        };
+        let ok_proof = quote_spanned!(ok_span=> #private::serde::<#ok>());
         let err_ty = match (&self.handler.output, &self.args.cache_errors) {
             (Output::Fallible { err: Some(err), .. }, Some(_)) => quote_spanned!(err.span()=> #err),
             (Output::Fallible { spelled, .. }, Some(_)) => {
@@ -247,6 +269,19 @@ impl<'a> Expansion<'a> {
         };
         let err_proof = quote_spanned!(span=> #private::serde::<#err_ty>());
         quote!(#private::Codec::with_errors(#ok_proof, #err_proof))
+    }
+
+    /// For a plain output, a check that it is no `Result` behind an alias or a macro.
+    fn plain_probe(&self) -> TokenStream {
+        let Output::Plain(ty) = &self.handler.output else {
+            return TokenStream::new();
+        };
+        let private = &self.private;
+        quote_spanned!(ty.span()=> {
+            #[allow(unused_imports)]
+            use #private::{IsPlain as _, IsResult as _};
+            #private::PlainReturnType::assert((&#private::Probe::<#ty>::new()).shape());
+        })
     }
 
     /// The one runtime call, with the body as a closure or an async block.

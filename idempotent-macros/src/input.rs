@@ -1,6 +1,6 @@
 //! The analysed handler: its parameters, receiver and the shape of its return type.
 
-use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
+use syn::{Attribute, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
 
 use crate::errors::Errors;
 
@@ -8,6 +8,9 @@ use crate::errors::Errors;
 pub(crate) struct Param {
     pub(crate) ident: Ident,
     pub(crate) ty: Type,
+    /// Its `#[cfg(..)]` and `#[cfg_attr(..)]` attributes, repeated on every use the expansion
+    /// makes of it, so a parameter configured out is not used either.
+    pub(crate) cfgs: Vec<Attribute>,
 }
 
 /// What the handler returns, which decides what the wrapped handler returns.
@@ -15,12 +18,13 @@ pub(crate) struct Param {
 pub(crate) enum Output {
     /// A plain `T` (or nothing, `()`): the handler cannot fail.
     Plain(Type),
-    /// A type spelled `Result<..>` or `path::Result<..>`.
+    /// A type spelled `Result<..>` or `path::Result<..>`, or marked `fallible`.
     Fallible {
         /// The return type exactly as written.
         spelled: Type,
-        /// Its first type argument, the success type.
-        ok: Type,
+        /// Its first type argument, the success type; `None` (an alias marked `fallible`):
+        /// read through a trait.
+        ok: Option<Type>,
         /// Its second type argument if written; else the error is read through a trait.
         err: Option<Type>,
     },
@@ -35,8 +39,9 @@ pub(crate) struct Handler {
 }
 
 impl Handler {
-    /// Analyses `item`, recording parameters it cannot name.
-    pub(crate) fn analyse(item: ItemFn, errors: &mut Errors) -> Self {
+    /// Analyses `item`, recording parameters it cannot name. `fallible`: the return type is
+    /// a `Result` under another name.
+    pub(crate) fn analyse(item: ItemFn, fallible: bool, errors: &mut Errors) -> Self {
         let mut params = Vec::new();
         let mut has_receiver = false;
         for input in &item.sig.inputs {
@@ -46,6 +51,14 @@ impl Handler {
                     Pat::Ident(pat) if pat.subpat.is_none() => params.push(Param {
                         ident: pat.ident.clone(),
                         ty: (*typed.ty).clone(),
+                        cfgs: typed
+                            .attrs
+                            .iter()
+                            .filter(|attr| {
+                                attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr")
+                            })
+                            .cloned()
+                            .collect(),
                     }),
                     other => errors.spanned(
                         other,
@@ -54,7 +67,7 @@ impl Handler {
                 },
             }
         }
-        let output = Output::of(&item.sig.output);
+        let output = Output::of(&item.sig.output, fallible);
         Self {
             item,
             params,
@@ -80,12 +93,25 @@ impl Handler {
 }
 
 impl Output {
-    fn of(output: &ReturnType) -> Self {
+    fn of(output: &ReturnType, fallible: bool) -> Self {
         let ty = match output {
             ReturnType::Default => return Output::Plain(syn::parse_quote!(())),
             ReturnType::Type(_, ty) => &**ty,
         };
-        let Type::Path(path) = ty else {
+        match Self::spelled(ty) {
+            Output::Plain(spelled) if fallible => Output::Fallible {
+                spelled,
+                ok: None,
+                err: None,
+            },
+            output => output,
+        }
+    }
+
+    /// The shape a type's spelling shows, looking through the invisible groups a
+    /// `macro_rules!` fragment leaves.
+    fn spelled(ty: &Type) -> Self {
+        let Type::Path(path) = ungrouped(ty) else {
             return Output::Plain(ty.clone());
         };
         let Some(last) = path.path.segments.last() else {
@@ -105,29 +131,39 @@ impl Output {
         match (last.ident == "Result", types.as_slice()) {
             (true, [ok]) => Output::Fallible {
                 spelled: ty.clone(),
-                ok: (*ok).clone(),
+                ok: Some((*ok).clone()),
                 err: None,
             },
             (true, [ok, err]) => Output::Fallible {
                 spelled: ty.clone(),
-                ok: (*ok).clone(),
+                ok: Some((*ok).clone()),
                 err: Some((*err).clone()),
             },
             _ => Output::Plain(ty.clone()),
         }
     }
 
-    /// The success type.
-    pub(crate) fn ok(&self) -> &Type {
+    /// The success type, if it is written out.
+    pub(crate) fn ok(&self) -> Option<&Type> {
         match self {
-            Output::Plain(ty) | Output::Fallible { ok: ty, .. } => ty,
+            Output::Plain(ty) => Some(ty),
+            Output::Fallible { ok, .. } => ok.as_ref(),
         }
+    }
+}
+
+/// `ty` without the invisible groups (a `macro_rules!` `$t:ty`) and parentheses around it.
+pub(crate) fn ungrouped(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => ungrouped(&group.elem),
+        Type::Paren(paren) => ungrouped(&paren.elem),
+        other => other,
     }
 }
 
 /// Whether a type is spelled `Option<..>` (or `path::Option<..>`).
 pub(crate) fn is_option(ty: &Type) -> bool {
-    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|last| {
+    matches!(ungrouped(ty), Type::Path(path) if path.path.segments.last().is_some_and(|last| {
         last.ident == "Option" && matches!(last.arguments, PathArguments::AngleBracketed(_))
     }))
 }
@@ -151,7 +187,7 @@ mod tests {
     use syn::parse_quote;
 
     fn output(item: ItemFn) -> Output {
-        Handler::analyse(item, &mut Errors::default()).output
+        Handler::analyse(item, false, &mut Errors::default()).output
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! The pipeline is one file a stage: `args.rs` (typed options), `input.rs` (the analysed fn),
 //! `validate.rs` (checks, resolved into a plan) and `expand.rs` (the generated code).
 
+mod alias;
 mod args;
 mod companion;
 mod crate_path;
@@ -11,6 +12,7 @@ mod duration;
 mod errors;
 mod expand;
 mod input;
+mod operation;
 mod validate;
 
 #[cfg(test)]
@@ -50,6 +52,7 @@ use proc_macro::TokenStream;
 /// | `error = "Name"` | the name of the error alias emitted beside a free fn | `{FnName}Error` |
 /// | `in_impl` | an associated fn without `self` inside an `impl` (no alias is emitted) | off |
 /// | `crate = "path"` | where `idempotent-runtime` is | found from `Cargo.toml` |
+/// | `fallible` | the return type is a `Result` under another name (an alias such as `fmt::Result`); without it such a handler does not compile | off |
 /// | `heartbeat = false` | do not renew the lease while the handler runs (by default it is renewed every lease/3, so only a crashed or hung worker loses its token) | renewed |
 ///
 /// Durations are written `"500ms"`, `"30s"`, `"5m"`, `"24h"`, `"7d"`.

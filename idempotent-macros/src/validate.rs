@@ -85,6 +85,36 @@ fn check_options(args: &Args, handler: &Handler, in_impl: bool, errors: &mut Err
             "#[idempotent] cannot wrap a `const fn`: it calls a store at run time; remove `const`",
         );
     }
+    if let Some(abi) = &handler.item.sig.abi {
+        errors.spanned(abi, "#[idempotent] cannot wrap an `extern` fn: its return type becomes a Rust `Result`, which a foreign caller cannot read; wrap a Rust fn and call it from the `extern` one");
+    }
+    check_fallible(args, handler, errors);
+    if args.name.is_none() {
+        for param in &handler.item.sig.generics.params {
+            if let syn::GenericParam::Const(constant) = param {
+                if crate::operation::const_kind(&constant.ty).is_none() {
+                    errors.spanned(&constant.ty, format!("the default operation name holds const arguments of primitive types only; give the operation a name: name = \"{}\"", crate::validate::pascal_case(&handler.ident().to_string())));
+                }
+            }
+        }
+    }
+}
+
+fn check_fallible(args: &Args, handler: &Handler, errors: &mut Errors) {
+    let Some(flag) = &args.fallible else {
+        return;
+    };
+    match (&handler.item.sig.output, &handler.output) {
+        (syn::ReturnType::Default, _) => errors.push(syn::Error::new(
+            flag.span,
+            "`fallible` marks a return type that is a `Result` under another name; this handler returns nothing, so remove it",
+        )),
+        (_, Output::Fallible { ok: Some(_), .. }) => errors.push(syn::Error::new(
+            flag.span,
+            "the return type is already spelled `Result`, so `fallible` is not needed; remove it",
+        )),
+        _ => {}
+    }
 }
 
 fn resolve_token<'a>(args: &Args, handler: &'a Handler, errors: &mut Errors) -> Option<&'a Param> {
@@ -229,7 +259,7 @@ mod tests {
     ) -> Result<Vec<String>, Vec<String>> {
         let mut errors = Errors::default();
         let args = Args::parse(args, &mut errors);
-        let handler = Handler::analyse(item, &mut errors);
+        let handler = Handler::analyse(item, args.fallible.is_some(), &mut errors);
         let plan = plan(&args, &handler, &mut errors);
         match errors.finish() {
             Err(err) => Err(err.into_iter().map(|e| e.to_string()).collect()),

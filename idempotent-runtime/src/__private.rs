@@ -27,6 +27,28 @@ pub fn default_store() -> &'static MemoryStore {
     DEFAULT.get_or_init(MemoryStore::new)
 }
 
+/// Where a handler is: `type_name` of a marker type declared in the fn holding the call,
+/// without the `suffix` that names the fn and the marker (see [`Operation::Path`]).
+pub fn site(marker: &'static str, suffix: &str) -> &'static str {
+    marker.strip_suffix(suffix).unwrap_or(marker)
+}
+
+/// Types that spell a const generic argument in `type_name` (`consts::U8<3>`), one per type a
+/// const parameter may have.
+pub mod consts {
+    macro_rules! kinds {
+        ($($name:ident: $ty:ty),*) => {$(
+            #[doc = concat!("A `", stringify!($ty), "` const argument.")]
+            pub struct $name<const V: $ty>;
+        )*};
+    }
+    kinds!(
+        U8: u8, U16: u16, U32: u32, U64: u64, U128: u128, Usize: usize,
+        I8: i8, I16: i16, I32: i32, I64: i64, I128: i128, Isize: isize,
+        Bool: bool, Char: char
+    );
+}
+
 /// A token parameter that is a string-like value.
 pub fn token<T: ?Sized + AsRef<str>>(token: &T) -> Option<&str> {
     Some(token.as_ref())
@@ -37,15 +59,26 @@ pub fn token_opt<T: AsRef<str>>(token: &Option<T>) -> Option<&str> {
     token.as_ref().map(AsRef::as_ref)
 }
 
-/// Reads the error type of a return type spelled `Result<..>`, through its real type.
+/// Reads the success and error types of a fallible return type through its real type, so
+/// `io::Result<T>` and an alias marked `fallible` work.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Result`, so the handler cannot be `fallible`",
+    label = "not a `Result`",
+    note = "remove `fallible`: a handler returning a plain value cannot fail"
+)]
 pub trait HandlerResult {
+    /// The handler's success type.
+    type Ok;
     /// The handler's error type.
     type Err;
 }
 
 impl<T, E> HandlerResult for Result<T, E> {
+    type Ok = T;
     type Err = E;
 }
+
+pub use crate::return_type::{IsPlain, IsResult, PlainReturnType, Probe};
 
 /// Proof that a handler's output (or cached error) type is serde; the macro spans this call on
 /// the user's own type, so a missing derive is reported there, once.

@@ -16,21 +16,29 @@ const KEY_VERSION: u8 = 1;
 /// ```
 /// use idempotent_runtime::store::Operation;
 /// assert_eq!(Operation::Named("CreateRouteTable").to_string(), "CreateRouteTable");
-/// let op = Operation::Path { module: "ec2::vpc", self_ty: None, function: "create" };
+/// let op = Operation::Path { module: "ec2::vpc", self_ty: None, function: "create", generics: None };
 /// assert_eq!(op.to_string(), "ec2::vpc::create");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Operation {
     /// `#[idempotent(name = "...")]`: stable while the name is kept.
     Named(&'static str),
-    /// The default: module path, the `Self` type for methods, and the fn name.
+    /// The default: where the handler is, the `Self` type for methods, the fn name and the
+    /// fn's generic arguments, so two handlers never share a name.
     Path {
-        /// `module_path!()` at the handler.
+        /// The path of what holds the handler, as `core::any::type_name` spells it: the module
+        /// for a free fn (`ec2::vpc`), the enclosing fn for a nested one (`ec2::vpc::outer`),
+        /// the type for an inherent method (`ec2::vpc::Vpcs`), the impl for a trait method
+        /// (`<ec2::vpc::Cloud as ec2::vpc::Create>`).
         module: &'static str,
         /// `core::any::type_name::<Self>()` for methods and associated fns.
         self_ty: Option<&'static str>,
         /// The fn's name.
         function: &'static str,
+        /// The fn's own type and const arguments, for a generic fn (`scale::<3>` and
+        /// `scale::<4>` are two operations).
+        generics: Option<&'static str>,
     },
 }
 
@@ -38,6 +46,10 @@ impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Named(name) => f.write_str(name),
+            // A trait method: the impl says which trait.
+            Self::Path {
+                module, function, ..
+            } if module.starts_with('<') => write!(f, "{module}::{function}"),
             Self::Path {
                 self_ty: Some(ty),
                 function,
@@ -85,11 +97,17 @@ impl Key {
                 module,
                 self_ty,
                 function,
+                generics,
             } => {
                 bytes.push(b'P');
                 put(&mut bytes, module.as_bytes());
                 put(&mut bytes, self_ty.unwrap_or_default().as_bytes());
                 put(&mut bytes, function.as_bytes());
+                // Only generic fns have this part, so other keys stay as they were.
+                if let Some(generics) = generics {
+                    bytes.push(b'G');
+                    put(&mut bytes, generics.as_bytes());
+                }
             }
         }
         match scope {
@@ -184,6 +202,7 @@ mod tests {
             module: "m",
             self_ty: None,
             function: "f",
+            generics: None,
         };
         assert_ne!(
             key(path, None, "t"),
@@ -197,8 +216,49 @@ mod tests {
             module: "m",
             self_ty: Some(ty),
             function: "create",
+            generics: None,
         };
         assert_ne!(key(op("m::A"), None, "t"), key(op("m::B"), None, "t"));
+    }
+
+    #[test]
+    fn each_instance_of_a_generic_fn_gets_its_own_key() {
+        let op = |generics| Operation::Path {
+            module: "m",
+            self_ty: None,
+            function: "scale",
+            generics,
+        };
+        let (three, four, plain) = (
+            key(op(Some("fn([(); 3])")), None, "t"),
+            key(op(Some("fn([(); 4])")), None, "t"),
+            key(op(None), None, "t"),
+        );
+        assert_ne!(three, four);
+        assert_ne!(three, plain);
+        let expected = [
+            &[1, b'P', 1][..],
+            b"m",
+            &[0, 5],
+            b"scale",
+            &[b'G', 11],
+            b"fn([(); 3])",
+            &[b'-', 1],
+            b"t",
+        ]
+        .concat();
+        assert_eq!(three, expected);
+    }
+
+    #[test]
+    fn a_trait_method_is_shown_with_its_impl() {
+        let op = Operation::Path {
+            module: "<m::Cloud as m::Vpcs>",
+            self_ty: Some("m::Cloud"),
+            function: "create",
+            generics: None,
+        };
+        assert_eq!(op.to_string(), "<m::Cloud as m::Vpcs>::create");
     }
 
     /// Pins the encoding: a change orphans every durable record (bump `KEY_VERSION` instead).
@@ -211,6 +271,7 @@ mod tests {
             module: "ec2",
             self_ty: Some("Vpc"),
             function: "create",
+            generics: None,
         };
         let scope = [7u8; 200];
         let expected = [

@@ -30,6 +30,8 @@ pub mod monitor;
 mod outcome;
 mod request;
 mod retry;
+#[doc(hidden)]
+pub mod return_type;
 pub mod store;
 #[cfg(test)]
 mod test_values;
@@ -64,8 +66,8 @@ pub use token::{validate_token, ClientToken, InvalidTokenReason, MAX_TOKEN_LEN};
 
 // Paths the crate uses internally; users reach these types through `fingerprint`, `store` and
 // (for generated code) `__private`.
-pub(crate) use fingerprint::{Fingerprint, ParamDigest};
 #[cfg(any(test, feature = "testing"))]
 pub(crate) use fingerprint::Fingerprinter;
+pub(crate) use fingerprint::{Fingerprint, ParamDigest};
 pub(crate) use key::{Key, Operation};
 pub(crate) use request::{Options, Request};

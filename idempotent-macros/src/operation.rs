@@ -1,0 +1,106 @@
+//! The operation a handler's tokens belong to: `name = "..."`, or by default where the handler
+//! is, so that no two handlers share one.
+//!
+//! "Where" is read by the compiler, not from tokens: a marker type declared in the fn that
+//! holds the call, spelled by `core::any::type_name`, names the module, the enclosing fn of a
+//! nested fn, the type of an inherent method and the impl (with its trait) of a trait method.
+//! `Self` and the fn's own type and const arguments are added, so `scale::<3>` and
+//! `scale::<4>` are two operations.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::GenericParam;
+
+use crate::input::Handler;
+
+/// The `Operation` expression.
+pub(crate) fn expression(
+    handler: &Handler,
+    named: Option<&syn::LitStr>,
+    is_method: bool,
+    holder: &syn::Ident,
+    private: &TokenStream,
+) -> TokenStream {
+    if let Some(name) = named {
+        return quote!(#private::Operation::Named(#name));
+    }
+    let function = unraw(&handler.ident().to_string());
+    let marker = format_ident!("__IdempotentSite", span = Span::mixed_site());
+    let suffix = format!("::{}::{marker}", unraw(&holder.to_string()));
+    let self_ty = if is_method {
+        quote!(::core::option::Option::Some(#private::type_name::<Self>()))
+    } else {
+        quote!(::core::option::Option::None)
+    };
+    let generics = generics(handler, private);
+    quote!({
+        struct #marker;
+        #private::Operation::Path {
+            module: #private::site(#private::type_name::<#marker>(), #suffix),
+            self_ty: #self_ty,
+            function: #function,
+            generics: #generics,
+        }
+    })
+}
+
+/// `Some(type_name::<fn(&T, [(); N])>())` over the fn's own type and const parameters.
+fn generics(handler: &Handler, private: &TokenStream) -> TokenStream {
+    let parts: Vec<TokenStream> = handler
+        .item
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => {
+                let ident = &ty.ident;
+                Some(quote!(&#ident))
+            }
+            GenericParam::Const(constant) => {
+                // A const argument shows in `type_name` as an argument of a type; the runtime
+                // has one such type per primitive type a const may have.
+                let (ident, kind) = (&constant.ident, const_kind(&constant.ty)?);
+                Some(quote!(#private::consts::#kind<#ident>))
+            }
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    if parts.is_empty() {
+        return quote!(::core::option::Option::None);
+    }
+    quote!(::core::option::Option::Some(#private::type_name::<fn(#(#parts),*)>()))
+}
+
+/// The runtime's `consts` type for a const parameter's type; `None` for a type spelled
+/// otherwise (validation has refused it).
+pub(crate) fn const_kind(ty: &syn::Type) -> Option<syn::Ident> {
+    const KINDS: [(&str, &str); 14] = [
+        ("u8", "U8"),
+        ("u16", "U16"),
+        ("u32", "U32"),
+        ("u64", "U64"),
+        ("u128", "U128"),
+        ("usize", "Usize"),
+        ("i8", "I8"),
+        ("i16", "I16"),
+        ("i32", "I32"),
+        ("i64", "I64"),
+        ("i128", "I128"),
+        ("isize", "Isize"),
+        ("bool", "Bool"),
+        ("char", "Char"),
+    ];
+    let syn::Type::Path(path) = crate::input::ungrouped(ty) else {
+        return None;
+    };
+    let ident = path.path.get_ident()?;
+    KINDS
+        .iter()
+        .find(|(spelled, _)| ident == spelled)
+        .map(|(_, kind)| format_ident!("{kind}"))
+}
+
+fn unraw(name: &str) -> String {
+    name.trim_start_matches("r#").to_owned()
+}
