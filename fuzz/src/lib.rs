@@ -11,6 +11,9 @@ mod value;
 // The attribute's own sources, compiled here as ordinary modules (a proc-macro crate can export
 // nothing but its macros), so that `crate::args` and the rest resolve as in the macro crate.
 #[allow(dead_code, unreachable_pub)]
+#[path = "../../idempotent-macros/src/alias.rs"]
+mod alias;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../../idempotent-macros/src/args.rs"]
 mod args;
 #[allow(dead_code, unreachable_pub)]
@@ -31,6 +34,9 @@ mod expand;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../idempotent-macros/src/input.rs"]
 mod input;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../idempotent-macros/src/operation.rs"]
+mod operation;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../idempotent-macros/src/validate.rs"]
 mod validate;
