@@ -110,8 +110,8 @@ pub fn output(data: &[u8]) {
     }
 }
 
-/// What a store hands back, as arbitrary bytes: decoding is an error or a value that re-encodes
-/// to itself, never a panic and never garbage.
+/// What a store hands back, as arbitrary bytes (in the current format or the first release's):
+/// decoding is an error or a value that re-encodes to itself, never a panic and never garbage.
 pub fn record(data: &[u8]) {
     let Some((&split, rest)) = data.split_first() else {
         return;
@@ -139,7 +139,12 @@ where
     let Ok(value) = decode_output::<T>(bytes) else {
         return;
     };
-    let again = encode_output(value).expect("a decoded value encodes");
+    let Ok(again) = encode_output(value) else {
+        // Only a first-release (MessagePack) record may hold a value the current format
+        // refuses to write (nested deeper than it allows); it still replays as it was.
+        assert_eq!(bytes.first(), Some(&0x01), "a decoded value encodes");
+        return;
+    };
     let twice = decode_output::<T>(&again).expect("a re-encoded value decodes");
     assert_eq!(
         encode_output(twice).ok(),

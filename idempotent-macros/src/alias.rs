@@ -53,18 +53,11 @@ fn param_ident(param: &GenericParam) -> &Ident {
 /// The parameter as a type alias declares it: no bounds (an alias does not enforce them).
 fn bare(param: &GenericParam) -> TokenStream {
     match param {
-        GenericParam::Lifetime(lifetime) => {
-            let lifetime = &lifetime.lifetime;
-            quote!(#lifetime)
-        }
-        GenericParam::Type(ty) => {
-            let ident = &ty.ident;
-            quote!(#ident)
-        }
         GenericParam::Const(constant) => {
             let (ident, ty) = (&constant.ident, &constant.ty);
             quote!(const #ident: #ty)
         }
+        other => applied(other),
     }
 }
 
@@ -75,12 +68,8 @@ fn applied(param: &GenericParam) -> TokenStream {
             let lifetime = &lifetime.lifetime;
             quote!(#lifetime)
         }
-        GenericParam::Type(ty) => {
-            let ident = &ty.ident;
-            quote!(#ident)
-        }
-        GenericParam::Const(constant) => {
-            let ident = &constant.ident;
+        other => {
+            let ident = param_ident(other);
             quote!(#ident)
         }
     }

@@ -1,11 +1,12 @@
 //! The operation a handler's tokens belong to: `name = "..."`, or by default where the handler
 //! is, so that no two handlers share one.
 //!
-//! "Where" is read by the compiler, not from tokens: a marker type declared in the fn that
-//! holds the call, spelled by `core::any::type_name`, names the module, the enclosing fn of a
-//! nested fn, the type of an inherent method and the impl (with its trait) of a trait method.
-//! `Self` and the fn's own type and const arguments are added, so `scale::<3>` and
-//! `scale::<4>` are two operations.
+//! The name is the module path, `Self` for methods and the fn's name, as in the first release,
+//! so those keys are unchanged. Where that is not enough, the compiler says more: a marker type
+//! declared in the fn that holds the call, spelled by `core::any::type_name`, names the impl
+//! (with its trait) of a trait method and the enclosing fn of a nested fn (the runtime keeps
+//! it only then), and the fn's own type and const arguments tell `scale::<3>` from
+//! `scale::<4>`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -33,18 +34,26 @@ pub(crate) fn expression(
         quote!(::core::option::Option::None)
     };
     let generics = generics(handler, private);
+    // No `let`: a binding would clash with a user's constant of the same name.
     quote!({
         struct #marker;
         #private::Operation::Path {
-            module: #private::site(#private::type_name::<#marker>(), #suffix),
+            module: ::core::module_path!(),
             self_ty: #self_ty,
             function: #function,
             generics: #generics,
+            site: #private::site(
+                #private::type_name::<#marker>(),
+                #suffix,
+                ::core::module_path!(),
+                #self_ty,
+            ),
         }
     })
 }
 
-/// `Some(type_name::<fn(&T, [(); N])>())` over the fn's own type and const parameters.
+/// `Some(type_name::<fn(&T, consts::Usize<N>)>())` over the fn's own type and const
+/// parameters.
 fn generics(handler: &Handler, private: &TokenStream) -> TokenStream {
     let parts: Vec<TokenStream> = handler
         .item

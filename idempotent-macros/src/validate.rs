@@ -93,7 +93,7 @@ fn check_options(args: &Args, handler: &Handler, in_impl: bool, errors: &mut Err
         for param in &handler.item.sig.generics.params {
             if let syn::GenericParam::Const(constant) = param {
                 if crate::operation::const_kind(&constant.ty).is_none() {
-                    errors.spanned(&constant.ty, format!("the default operation name holds const arguments of primitive types only; give the operation a name: name = \"{}\"", crate::validate::pascal_case(&handler.ident().to_string())));
+                    errors.spanned(&constant.ty, format!("the default operation name holds const arguments of primitive types only; give the operation a name: name = \"{}\"", pascal_case(&handler.ident().to_string())));
                 }
             }
         }

@@ -27,10 +27,20 @@ pub fn default_store() -> &'static MemoryStore {
     DEFAULT.get_or_init(MemoryStore::new)
 }
 
-/// Where a handler is: `type_name` of a marker type declared in the fn holding the call,
-/// without the `suffix` that names the fn and the marker (see [`Operation::Path`]).
-pub fn site(marker: &'static str, suffix: &str) -> &'static str {
-    marker.strip_suffix(suffix).unwrap_or(marker)
+/// The `site` of an [`Operation::Path`]: `type_name` of a marker type declared in the fn
+/// holding the call, without the `suffix` that names that fn and the marker, when the module
+/// and `Self` do not already say where the handler is.
+pub fn site(
+    marker: &'static str,
+    suffix: &str,
+    module: &str,
+    self_ty: Option<&str>,
+) -> Option<&'static str> {
+    Operation::site(
+        marker.strip_suffix(suffix).unwrap_or(marker),
+        module,
+        self_ty,
+    )
 }
 
 /// Types that spell a const generic argument in `type_name` (`consts::U8<3>`), one per type a

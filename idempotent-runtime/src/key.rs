@@ -16,7 +16,13 @@ const KEY_VERSION: u8 = 1;
 /// ```
 /// use idempotent_runtime::store::Operation;
 /// assert_eq!(Operation::Named("CreateRouteTable").to_string(), "CreateRouteTable");
-/// let op = Operation::Path { module: "ec2::vpc", self_ty: None, function: "create", generics: None };
+/// let op = Operation::Path {
+///     module: "ec2::vpc",
+///     self_ty: None,
+///     function: "create",
+///     generics: None,
+///     site: None,
+/// };
 /// assert_eq!(op.to_string(), "ec2::vpc::create");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,13 +30,10 @@ const KEY_VERSION: u8 = 1;
 pub enum Operation {
     /// `#[idempotent(name = "...")]`: stable while the name is kept.
     Named(&'static str),
-    /// The default: where the handler is, the `Self` type for methods, the fn name and the
-    /// fn's generic arguments, so two handlers never share a name.
+    /// The default: the module path, the `Self` type for methods, the fn name, and what else
+    /// tells this handler from another of the same name, so two handlers never share one.
     Path {
-        /// The path of what holds the handler, as `core::any::type_name` spells it: the module
-        /// for a free fn (`ec2::vpc`), the enclosing fn for a nested one (`ec2::vpc::outer`),
-        /// the type for an inherent method (`ec2::vpc::Vpcs`), the impl for a trait method
-        /// (`<ec2::vpc::Cloud as ec2::vpc::Create>`).
+        /// `module_path!()` at the handler.
         module: &'static str,
         /// `core::any::type_name::<Self>()` for methods and associated fns.
         self_ty: Option<&'static str>,
@@ -39,17 +42,43 @@ pub enum Operation {
         /// The fn's own type and const arguments, for a generic fn (`scale::<3>` and
         /// `scale::<4>` are two operations).
         generics: Option<&'static str>,
+        /// What holds the handler, as `core::any::type_name` spells it, when the module and
+        /// `Self` do not already say it: the impl of a trait method
+        /// (`<ec2::Cloud as ec2::Vpcs>`), the enclosing fn of a nested one (`ec2::outer`).
+        /// `None` for a free fn in a module and an inherent method, whose keys are as the
+        /// first release wrote them.
+        site: Option<&'static str>,
     },
+}
+
+impl Operation {
+    /// The `site` of [`Operation::Path`]: `holder` (what `type_name` says holds the handler),
+    /// or `None` when the module or `Self` already names it.
+    pub(crate) fn site(
+        holder: &'static str,
+        module: &str,
+        self_ty: Option<&str>,
+    ) -> Option<&'static str> {
+        /// A path without its generic arguments (`m::G<u8>` -> `m::G`).
+        fn unparameterized(path: &str) -> &str {
+            path.split_once('<').map_or(path, |(head, _)| head)
+        }
+        let named_by_self = self_ty.is_some_and(|ty| {
+            !holder.starts_with('<') && unparameterized(holder) == unparameterized(ty)
+        });
+        (holder != module && !named_by_self).then_some(holder)
+    }
 }
 
 impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Named(name) => f.write_str(name),
-            // A trait method: the impl says which trait.
             Self::Path {
-                module, function, ..
-            } if module.starts_with('<') => write!(f, "{module}::{function}"),
+                site: Some(site),
+                function,
+                ..
+            } => write!(f, "{site}::{function}"),
             Self::Path {
                 self_ty: Some(ty),
                 function,
@@ -98,15 +127,21 @@ impl Key {
                 self_ty,
                 function,
                 generics,
+                site,
             } => {
                 bytes.push(b'P');
                 put(&mut bytes, module.as_bytes());
                 put(&mut bytes, self_ty.unwrap_or_default().as_bytes());
                 put(&mut bytes, function.as_bytes());
-                // Only generic fns have this part, so other keys stay as they were.
+                // Only the handlers whose names used to collide have these parts, so every
+                // other key stays as the first release wrote it.
                 if let Some(generics) = generics {
                     bytes.push(b'G');
                     put(&mut bytes, generics.as_bytes());
+                }
+                if let Some(site) = site {
+                    bytes.push(b'W');
+                    put(&mut bytes, site.as_bytes());
                 }
             }
         }
@@ -203,6 +238,7 @@ mod tests {
             self_ty: None,
             function: "f",
             generics: None,
+            site: None,
         };
         assert_ne!(
             key(path, None, "t"),
@@ -217,6 +253,7 @@ mod tests {
             self_ty: Some(ty),
             function: "create",
             generics: None,
+            site: None,
         };
         assert_ne!(key(op("m::A"), None, "t"), key(op("m::B"), None, "t"));
     }
@@ -228,6 +265,7 @@ mod tests {
             self_ty: None,
             function: "scale",
             generics,
+            site: None,
         };
         let (three, four, plain) = (
             key(op(Some("fn([(); 3])")), None, "t"),
@@ -251,14 +289,58 @@ mod tests {
     }
 
     #[test]
-    fn a_trait_method_is_shown_with_its_impl() {
-        let op = Operation::Path {
-            module: "<m::Cloud as m::Vpcs>",
+    fn a_site_is_kept_only_where_module_and_self_do_not_say_it() {
+        let site = Operation::site;
+        assert_eq!(site("ec2::vpc", "ec2::vpc", None), None, "a free fn");
+        assert_eq!(
+            site("ec2::Cloud", "ec2", Some("ec2::Cloud")),
+            None,
+            "a method"
+        );
+        assert_eq!(
+            site("ec2::G<_>", "ec2", Some("ec2::G<u8>")),
+            None,
+            "a generic type"
+        );
+        assert_eq!(
+            site("<ec2::Cloud as ec2::Vpcs>", "ec2", Some("ec2::Cloud")),
+            Some("<ec2::Cloud as ec2::Vpcs>"),
+            "a trait method"
+        );
+        assert_eq!(
+            site("ec2::outer", "ec2", None),
+            Some("ec2::outer"),
+            "a nested fn"
+        );
+    }
+
+    #[test]
+    fn a_site_makes_its_own_key_and_names_the_operation() {
+        let op = |site| Operation::Path {
+            module: "m",
             self_ty: Some("m::Cloud"),
             function: "create",
             generics: None,
+            site,
         };
-        assert_eq!(op.to_string(), "<m::Cloud as m::Vpcs>::create");
+        let vpcs = op(Some("<m::Cloud as m::Vpcs>"));
+        assert_eq!(vpcs.to_string(), "<m::Cloud as m::Vpcs>::create");
+        assert_eq!(op(None).to_string(), "m::Cloud::create");
+        let expected = [
+            &[1, b'P', 1][..],
+            b"m",
+            &[8],
+            b"m::Cloud",
+            &[6],
+            b"create",
+            &[b'W', 21],
+            b"<m::Cloud as m::Vpcs>",
+            &[b'-', 1],
+            b"t",
+        ]
+        .concat();
+        assert_eq!(key(vpcs, None, "t"), expected);
+        assert_ne!(key(op(None), None, "t"), expected);
     }
 
     /// Pins the encoding: a change orphans every durable record (bump `KEY_VERSION` instead).
@@ -272,6 +354,7 @@ mod tests {
             self_ty: Some("Vpc"),
             function: "create",
             generics: None,
+            site: None,
         };
         let scope = [7u8; 200];
         let expected = [

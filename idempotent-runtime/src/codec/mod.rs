@@ -1,8 +1,11 @@
 //! How a handler's result is stored for replay.
 //!
 //! Stored bytes are a format byte (`0x02`), a tag (`O` for `Ok`, `E` for a cached `Err`), then
-//! the value in the compact self-describing encoding of [`format`]. Anything else under a key
-//! is reported as a corrupt record, never decoded by guesswork.
+//! the value in the compact self-describing encoding of [`format`]. Records of the first
+//! release, format byte `0x01` with the value in MessagePack (named struct fields), are still
+//! read, so a record written before an upgrade replays after it (as it was written: that format
+//! wrote `Some(None)` as `None`). Anything else under a key is reported as a corrupt record,
+//! never decoded by guesswork.
 
 mod de;
 pub(crate) mod format;
@@ -16,6 +19,8 @@ use serde::Serialize;
 use crate::{StoreError, StoreErrorKind};
 
 const FORMAT: u8 = 0x02;
+/// The first release's format, MessagePack: read, never written.
+const FORMAT_MSGPACK: u8 = 0x01;
 const TAG_OK: u8 = b'O';
 const TAG_ERR: u8 = b'E';
 
@@ -57,6 +62,7 @@ impl serde::de::Error for CodecError {
 pub struct Serde<T> {
     encode: fn(&mut Vec<u8>, &T) -> Result<(), CodecError>,
     decode: fn(&[u8]) -> Result<T, CodecError>,
+    decode_msgpack: fn(&[u8]) -> Result<T, CodecError>,
 }
 
 impl<T: Serialize + DeserializeOwned> Serde<T> {
@@ -65,6 +71,20 @@ impl<T: Serialize + DeserializeOwned> Serde<T> {
         Self {
             encode: |bytes, value| ser::write(bytes, value),
             decode: de::read,
+            decode_msgpack: |bytes| {
+                rmp_serde::from_slice(bytes).map_err(|err| CodecError::new(err.to_string()))
+            },
+        }
+    }
+}
+
+impl<T> Serde<T> {
+    /// The decoder for a record's format byte.
+    fn reader(&self, format: u8) -> fn(&[u8]) -> Result<T, CodecError> {
+        if format == FORMAT_MSGPACK {
+            self.decode_msgpack
+        } else {
+            self.decode
         }
     }
 }
@@ -105,8 +125,8 @@ impl<T, E> Codec<T, E> {
     /// The result a record replays.
     pub(crate) fn decode(&self, bytes: &[u8]) -> Result<Result<T, E>, StoreError> {
         match (split(bytes)?, &self.err) {
-            ((TAG_OK, body), _) => decode(body, self.ok.decode).map(Ok),
-            ((_, body), Some(serde)) => decode(body, serde.decode).map(Err),
+            ((format, TAG_OK, body), _) => decode(body, self.ok.reader(format)).map(Ok),
+            ((format, _, body), Some(serde)) => decode(body, serde.reader(format)).map(Err),
             (_, None) => Err(StoreError::corrupt(
                 "the record holds an error result, but this handler does not cache errors",
             )),
@@ -141,9 +161,12 @@ fn decode<V>(body: &[u8], read: fn(&[u8]) -> Result<V, CodecError>) -> Result<V,
     })
 }
 
-fn split(bytes: &[u8]) -> Result<(u8, &[u8]), StoreError> {
+/// The format byte, the tag and the value's bytes.
+fn split(bytes: &[u8]) -> Result<(u8, u8, &[u8]), StoreError> {
     match bytes {
-        [FORMAT, tag @ (TAG_OK | TAG_ERR), body @ ..] => Ok((*tag, body)),
+        [format @ (FORMAT | FORMAT_MSGPACK), tag @ (TAG_OK | TAG_ERR), body @ ..] => {
+            Ok((*format, *tag, body))
+        }
         _ => Err(StoreError::corrupt(
             "the stored result has an unknown format; was it written by another program?",
         )),

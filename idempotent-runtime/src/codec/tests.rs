@@ -376,3 +376,41 @@ fn wide_integers_under_flatten_fail_loudly_not_wrongly() {
     }
     round_trip(Wide { big: u128::MAX });
 }
+
+/// A record the first release wrote (format 0x01, MessagePack with named fields) still
+/// replays after the upgrade: these bytes are what that release stored for
+/// `Table { id: 7, name: "a", parent: None }`, and for a cached `Err("gone")`.
+#[test]
+fn records_of_the_first_release_still_replay() {
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Table {
+        id: u32,
+        name: String,
+        parent: Option<u32>,
+    }
+    let table = Table {
+        id: 7,
+        name: "a".into(),
+        parent: None,
+    };
+    let body = [
+        0x83, 0xa2, b'i', b'd', 0x07, 0xa4, b'n', b'a', b'm', b'e', 0xa1, b'a', 0xa6, b'p', b'a',
+        b'r', b'e', b'n', b't', 0xc0,
+    ];
+    // The pinned bytes are MessagePack's, as the first release wrote them.
+    assert_eq!(rmp_serde::to_vec_named(&table).unwrap(), body);
+    let stored = [&[0x01, b'O'][..], &body].concat();
+    assert_eq!(
+        ok_only::<Table, ()>().decode(&stored).unwrap(),
+        Ok(table.clone())
+    );
+
+    let error = [&[0x01, b'E', 0xa4][..], b"gone"].concat();
+    assert_eq!(
+        with_errors::<Table, String>().decode(&error).unwrap(),
+        Err("gone".to_string())
+    );
+
+    // A new record is never written in the old format.
+    assert_eq!(encoded(table)[0], 0x02);
+}
