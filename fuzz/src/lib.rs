@@ -32,6 +32,9 @@ mod errors;
 #[path = "../../idempotent-macros/src/expand.rs"]
 mod expand;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../../idempotent-macros/src/fallback.rs"]
+mod fallback;
+
 #[path = "../../idempotent-macros/src/input.rs"]
 mod input;
 #[allow(dead_code, unreachable_pub)]

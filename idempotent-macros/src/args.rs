@@ -10,8 +10,22 @@ use crate::duration;
 use crate::errors::Errors;
 
 /// Every option the attribute accepts, for the "unknown option" message.
-const OPTIONS: &str =
-    "token, store, name, scope, skip, ttl, lease, concurrent, cache_errors, error, in_impl, crate, heartbeat, fallible";
+const OPTIONS: [&str; 14] = [
+    "token",
+    "store",
+    "name",
+    "scope",
+    "skip",
+    "ttl",
+    "lease",
+    "concurrent",
+    "cache_errors",
+    "error",
+    "in_impl",
+    "crate",
+    "heartbeat",
+    "fallible",
+];
 
 /// A value given once, with the span of the option that set it.
 pub(crate) struct Set<T> {
@@ -37,6 +51,9 @@ pub(crate) struct Args {
     pub(crate) heartbeat: Option<Set<bool>>,
     /// The return type is a `Result` under another name (an alias such as `MyResult<T>`).
     pub(crate) fallible: Option<Set<()>>,
+    /// Options given with a value that was refused (and reported), so they are not also
+    /// reported as missing.
+    pub(crate) refused: Vec<String>,
 }
 
 impl Args {
@@ -46,6 +63,7 @@ impl Args {
         let parser = syn::meta::parser(|meta| {
             if let Err(error) = args.option(&meta, errors) {
                 errors.push(error);
+                args.refused.push(path_text(&meta.path));
                 skip_value(&meta);
             }
             Ok(())
@@ -64,17 +82,17 @@ impl Args {
             .unwrap_or_default();
         let span = meta.path_span();
         match key.as_str() {
-            "token" => set(&mut self.token, meta.value()?.parse()?, span, &key, errors),
+            "token" => set(&mut self.token, string(meta, &key)?, span, &key, errors),
             "store" => set(&mut self.store, meta.value()?.parse()?, span, &key, errors),
             "name" => set(
                 &mut self.name,
-                non_empty(meta.value()?.parse()?)?,
+                non_empty(string(meta, &key)?)?,
                 span,
                 &key,
                 errors,
             ),
-            "scope" => set(&mut self.scope, meta.value()?.parse()?, span, &key, errors),
-            "error" => set(&mut self.error, meta.value()?.parse()?, span, &key, errors),
+            "scope" => set(&mut self.scope, string(meta, &key)?, span, &key, errors),
+            "error" => set(&mut self.error, string(meta, &key)?, span, &key, errors),
             "skip" => set(&mut self.skip, skip_list(meta)?, span, &key, errors),
             "ttl" => set(&mut self.ttl, duration_of(meta)?, span, &key, errors),
             "lease" => set(&mut self.lease, duration_of(meta)?, span, &key, errors),
@@ -85,10 +103,14 @@ impl Args {
             "heartbeat" => set(&mut self.heartbeat, boolean(meta)?, span, &key, errors),
             "fallible" => set(&mut self.fallible, flag(meta)?, span, &key, errors),
             _ => {
+                let given = path_text(&meta.path);
+                let guess = closest(&given)
+                    .map(|option| format!("did you mean `{option}`? "))
+                    .unwrap_or_default();
                 return Err(meta.error(format!(
-                    "unknown option `{}`; the options are: {OPTIONS}",
-                    path_text(&meta.path)
-                )))
+                    "unknown option `{given}`; {guess}the options are: {}",
+                    OPTIONS.join(", ")
+                )));
             }
         }
         Ok(())
@@ -141,12 +163,73 @@ fn skip_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Ident>> {
 }
 
 fn duration_of(meta: &ParseNestedMeta<'_>) -> syn::Result<Duration> {
-    let text: LitStr = meta.value()?.parse()?;
+    let key = path_text(&meta.path);
+    let value: Expr = meta.value()?.parse()?;
+    let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(text),
+        ..
+    }) = &value
+    else {
+        let example = match &value {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(number),
+                ..
+            }) => format!("\"{}s\"", number.base10_digits()),
+            _ => "\"30s\"".to_owned(),
+        };
+        return Err(syn::Error::new_spanned(
+            &value,
+            format!("`{key}` takes a duration string with its unit: write {key} = {example} (units: ms, s, m, h, d)"),
+        ));
+    };
     duration::parse(&text.value()).map_err(|message| syn::Error::new(text.span(), message))
 }
 
+/// A string option's value; anything else is refused with the string to write.
+fn string(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<LitStr> {
+    let value: Expr = meta.value()?.parse()?;
+    match value {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => Ok(text),
+        other => {
+            let text = quote::quote!(#other).to_string().replace(' ', "");
+            Err(syn::Error::new_spanned(
+                &other,
+                format!("`{key}` takes a string: write {key} = \"{text}\""),
+            ))
+        }
+    }
+}
+
+/// The option nearest to a misspelled one, if it is near enough to be the one meant.
+fn closest(given: &str) -> Option<&'static str> {
+    OPTIONS
+        .iter()
+        .map(|option| (edit_distance(given, option), *option))
+        .filter(|(distance, option)| *distance <= 2.max(option.len() / 4))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, option)| option)
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 fn concurrent(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
-    let text: LitStr = meta.value()?.parse()?;
+    let text = string(meta, "concurrent")?;
     match text.value().as_str() {
         "reject" => Ok(false),
         "wait" => Ok(true),
@@ -184,7 +267,7 @@ fn flag(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 }
 
 fn crate_path(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
-    let text: LitStr = meta.value()?.parse()?;
+    let text = string(meta, "crate")?;
     text.parse().map_err(|_| {
         syn::Error::new(
             text.span(),
@@ -207,5 +290,20 @@ fn skip_value(meta: &ParseNestedMeta<'_>) {
             Some((_, rest)) => Ok(((), rest)),
             None => Ok(((), *cursor)),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_near_miss_names_the_option_meant() {
+        assert_eq!(closest("concurent"), Some("concurrent"));
+        assert_eq!(closest("tokn"), Some("token"));
+        assert_eq!(closest("cache_error"), Some("cache_errors"));
+        assert_eq!(closest("retries"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "ttl"), 3);
     }
 }

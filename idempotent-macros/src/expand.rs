@@ -4,16 +4,16 @@
 //! companion and the handler delegates to it.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Ident, ItemFn};
+use syn::ItemFn;
 
 use crate::alias;
 use crate::args::Args;
 use crate::companion;
-use crate::crate_path::runtime_path;
 use crate::errors::{with_item, Errors};
-use crate::input::{Handler, Output};
+use crate::fallback;
+use crate::input::{Handler, Output, Param};
 use crate::operation;
 use crate::validate::{self, Plan};
 
@@ -31,65 +31,52 @@ pub(crate) fn idempotent(args: TokenStream, item: TokenStream) -> TokenStream {
     let handler = Handler::analyse(item_fn, args.fallible.is_some(), &mut errors);
     let plan = validate::plan(&args, &handler, &mut errors);
     match (errors.finish(), plan) {
-        (Ok(()), Some(plan)) => Expansion::new(&args, &handler).emit(&plan),
-        (Err(err), _) => with_item(err, item),
+        (Ok(()), Some(plan)) => Expansion::new(&plan).emit(),
+        (Err(err), _) => fallback::emit(err, &args, &handler),
         (Ok(()), None) => item,
     }
 }
 
-/// Names and paths shared by the pieces of one expansion.
+/// The pieces of one expansion, read from its plan.
+///
+/// The generated code binds no name of its own (no `let`, no closure parameter): a binding is
+/// a pattern, and a pattern that meets a constant of the same name in the user's scope would
+/// match it instead, whatever the hygiene. Values are passed straight into the runtime call.
 struct Expansion<'a> {
-    args: &'a Args,
+    plan: &'a Plan<'a>,
     handler: &'a Handler,
-    krate: TokenStream,
+    krate: &'a TokenStream,
     private: TokenStream,
-    store: Ident,
-    /// Where the user wrote the store expression (the attribute, if it has none).
-    store_span: Span,
-    request: Ident,
-    fingerprinter: Ident,
 }
 
 impl<'a> Expansion<'a> {
-    fn new(args: &'a Args, handler: &'a Handler) -> Self {
-        let krate = runtime_path(args.krate.as_ref().map(|set| &set.value));
-        let local = |name| format_ident!("__idempotent_{}", name, span = Span::mixed_site());
-        // The store is named where the user wrote it, so a store lacking the interface the
-        // handler needs is reported on the user's expression.
-        let store_span = args
-            .store
-            .as_ref()
-            .map_or_else(Span::call_site, |set| set.value.span());
+    fn new(plan: &'a Plan<'a>) -> Self {
         Self {
-            args,
-            handler,
-            private: quote!(#krate::__private),
-            krate,
-            store: format_ident!(
-                "__idempotent_store",
-                span = Span::mixed_site().located_at(store_span)
-            ),
-            store_span,
-            request: local("request"),
-            fingerprinter: local("fingerprint"),
+            plan,
+            handler: plan.handler,
+            krate: &plan.krate,
+            private: {
+                let krate = &plan.krate;
+                quote!(#krate::__private)
+            },
         }
     }
 
-    fn emit(&self, plan: &Plan<'_>) -> TokenStream {
+    fn emit(&self) -> TokenStream {
         let ItemFn {
             attrs, vis, sig, ..
         } = &self.handler.item;
         let mut sig = sig.clone();
         let error = self.error_type();
         let ok = self.ok_type();
-        let (alias, returned_error) = match &plan.alias {
+        let (alias, returned_error) = match &self.plan.alias {
             Some(name) => alias::declare(self.handler, name, vis, &error),
             None => (TokenStream::new(), error),
         };
-        sig.output = syn::parse_quote!(-> ::core::result::Result<#ok, #returned_error>);
-        let in_impl = self.handler.has_receiver || self.args.in_impl.is_some();
+        sig.output = wrapped_output(self.handler, &ok, &returned_error);
+        let in_impl = self.plan.in_impl;
         if !companion::wanted(self.handler, in_impl) {
-            let body = self.body(plan, false);
+            let body = self.body(false);
             return quote!(#alias #(#attrs)* #vis #sig { #body });
         }
         let private = &self.private;
@@ -105,7 +92,7 @@ impl<'a> Expansion<'a> {
         // The handler only passes its arguments on: its patterns lose `mut` and `ref`, which
         // mean something only where the body is.
         companion::plain_patterns(&mut sig);
-        let body = self.body(plan, true);
+        let body = self.body(true);
         quote! {
             #alias
             #(#attrs)*
@@ -118,83 +105,74 @@ impl<'a> Expansion<'a> {
 
     /// The success type: as written, or read through `HandlerResult` for an alias.
     fn ok_type(&self) -> TokenStream {
-        match (&self.handler.output, self.handler.output.ok()) {
-            (_, Some(ok)) => quote!(#ok),
-            (Output::Fallible { spelled, .. }, None) | (Output::Plain(spelled), None) => {
-                let private = &self.private;
-                quote_spanned!(spelled.span()=> <#spelled as #private::HandlerResult>::Ok)
-            }
-        }
+        ok_type(self.handler, &self.private)
     }
 
-    /// The generated logic: take the store, prepare the request, make the one runtime call.
-    fn body(&self, plan: &Plan<'_>, outcome: bool) -> TokenStream {
-        let (store, request, call) = (
-            self.store_init(),
-            self.request_init(plan, outcome),
-            self.call(outcome),
-        );
+    /// The generated logic: a check of a plain output's type, then the one runtime call.
+    fn body(&self, outcome: bool) -> TokenStream {
         let probe = self.plain_probe();
-        quote!(#probe #store #request #call)
+        let call = self.call(outcome);
+        quote!(#probe #call)
     }
 
     /// `IdempotencyError<E>` for the handler's error type `E`.
     fn error_type(&self) -> TokenStream {
-        let (krate, private) = (&self.krate, &self.private);
-        match &self.handler.output {
-            Output::Plain(_) => quote!(#krate::IdempotencyError),
-            Output::Fallible { err: Some(err), .. } => quote!(#krate::IdempotencyError<#err>),
-            Output::Fallible { spelled, .. } => {
-                quote!(#krate::IdempotencyError<<#spelled as #private::HandlerResult>::Err>)
+        error_type(self.handler, self.krate, &self.private)
+    }
+
+    /// The store, as a reference the runtime call takes; a clone, so the body may move `self`.
+    /// Spanned like the call around it, so their errors about the store are one.
+    fn store(&self, span: Span) -> TokenStream {
+        match self.plan.store {
+            Some(expr) => quote_spanned!(span=> &::core::clone::Clone::clone(&(#expr))),
+            None => {
+                let private = &self.private;
+                quote!(#private::default_store())
             }
         }
     }
 
-    fn store_init(&self) -> TokenStream {
-        let (private, store) = (&self.private, &self.store);
-        match &self.args.store {
-            Some(expr) => {
-                let expr = &expr.value;
-                quote_spanned!(expr.span()=> let #store = ::core::clone::Clone::clone(&(#expr));)
-            }
-            None => quote!(let #store = #private::default_store();),
-        }
-    }
-
-    fn request_init(&self, plan: &Plan<'_>, outcome: bool) -> TokenStream {
-        let (private, request, fp) = (&self.private, &self.request, &self.fingerprinter);
+    fn request(&self, outcome: bool) -> TokenStream {
+        let (krate, private, plan) = (self.krate, &self.private, self.plan);
         let operation = self.operation(outcome);
         let options = self.options();
         let token = {
             let (ident, ty) = (&plan.token.ident, &plan.token.ty);
-            let helper = if plan.token_is_option {
-                quote!(token_opt)
+            if plan.token_is_option {
+                quote_spanned!(ty.span()=> #krate::bounds::optional_token(&#ident))
             } else {
-                quote!(token)
-            };
-            quote_spanned!(ty.span()=> #private::#helper(&#ident))
+                quote_spanned!(ty.span()=> ::core::option::Option::Some(#krate::bounds::TokenText::token_text(&#ident)))
+            }
         };
         let scope = match plan.scope {
             Some(param) => {
-                let (ident, ty) = (&param.ident, &param.ty);
-                quote_spanned!(ty.span()=> ::core::option::Option::Some(&#private::Scope::of(&#ident)))
+                let value = self.fingerprinted(param);
+                quote!(::core::option::Option::Some(#private::Scope::of(#value)))
             }
             None => quote!(::core::option::Option::None),
         };
         let params = plan.fingerprinted.iter().map(|param| {
-            let (ident, ty, cfgs) = (&param.ident, &param.ty, &param.cfgs);
-            let name = ident.to_string().trim_start_matches("r#").to_owned();
-            quote_spanned!(ty.span()=> #(#cfgs)* #fp.param(#name, &#ident);)
+            let cfgs = &param.cfgs;
+            let name = param.ident.to_string().trim_start_matches("r#").to_owned();
+            let value = self.fingerprinted(param);
+            quote!(#(#cfgs)* (#name, #value))
         });
-        quote! {
-            let #request = #private::Request::new(#operation, #options, #scope, #token, |#fp: &mut #private::Fingerprinter| {
-                #(#params)*
-            });
+        quote!(#private::Request::new(#operation, #options, #scope, #token, [#(#params),*]))
+    }
+
+    /// A parameter as `&dyn Fingerprinted`, spanned on its type so a type that is not serde
+    /// is reported there: through the trait for a concrete type (the error suggests
+    /// `skip`), through a bounded fn for a generic one (the error suggests the bound).
+    fn fingerprinted(&self, param: &Param) -> TokenStream {
+        let (krate, ident, ty) = (self.krate, &param.ident, &param.ty);
+        if self.plan.is_generic(ty) {
+            quote_spanned!(ty.span()=> #krate::bounds::fingerprinted(&#ident))
+        } else {
+            quote_spanned!(ty.span()=> &#ident as &dyn #krate::bounds::Fingerprinted)
         }
     }
 
     fn operation(&self, outcome: bool) -> TokenStream {
-        let in_impl = self.handler.has_receiver || self.args.in_impl.is_some();
         // The fn that holds the call: the companion, if there is one.
         let holder = if outcome {
             companion::name(self.handler)
@@ -203,8 +181,8 @@ impl<'a> Expansion<'a> {
         };
         operation::expression(
             self.handler,
-            self.args.name.as_ref().map(|set| &set.value),
-            in_impl,
+            self.plan.name,
+            self.plan.in_impl,
             &holder,
             &self.private,
         )
@@ -213,28 +191,19 @@ impl<'a> Expansion<'a> {
     /// The options the attribute sets, over the runtime's defaults.
     fn options(&self) -> TokenStream {
         let private = &self.private;
-        let millis = |set: &crate::args::Set<std::time::Duration>| {
-            u64::try_from(set.value.as_millis()).unwrap_or(u64::MAX)
-        };
+        let settings = &self.plan.settings;
         let mut fields = Vec::new();
-        if let Some(ttl) = &self.args.ttl {
-            let ttl = millis(ttl);
+        if let Some(ttl) = settings.ttl_ms {
             fields.push(quote!(ttl: #private::Duration::from_millis(#ttl)));
         }
-        if let Some(lease) = &self.args.lease {
-            let lease = millis(lease);
+        if let Some(lease) = settings.lease_ms {
             fields.push(quote!(lease: #private::Duration::from_millis(#lease)));
         }
-        if let Some(wait) = &self.args.wait {
-            let concurrent = if wait.value {
-                quote!(Wait)
-            } else {
-                quote!(Reject)
-            };
+        if let Some(wait) = settings.wait {
+            let concurrent = if wait { quote!(Wait) } else { quote!(Reject) };
             fields.push(quote!(concurrent: #private::Concurrent::#concurrent));
         }
-        if let Some(heartbeat) = &self.args.heartbeat {
-            let heartbeat = heartbeat.value;
+        if let Some(heartbeat) = settings.heartbeat {
             fields.push(quote!(heartbeat: #heartbeat));
         }
         quote!({
@@ -250,25 +219,33 @@ impl<'a> Expansion<'a> {
     /// each spanned on the user's own type.
     fn codec(&self) -> TokenStream {
         let private = &self.private;
+        let output = &self.handler.output;
         let ok = self.ok_type();
-        let ok_span = match (&self.handler.output, self.handler.output.ok()) {
-            (_, Some(ok)) => ok.span(),
-            (Output::Fallible { spelled, .. } | Output::Plain(spelled), None) => spelled.span(),
-        };
-        let ok_proof = quote_spanned!(ok_span=> #private::serde::<#ok>());
-        let err_ty = match (&self.handler.output, &self.args.cache_errors) {
-            (Output::Fallible { err: Some(err), .. }, Some(_)) => quote_spanned!(err.span()=> #err),
-            (Output::Fallible { spelled, .. }, Some(_)) => {
-                quote_spanned!(spelled.span()=> <#spelled as #private::HandlerResult>::Err)
+        let ok_written = output.ok().unwrap_or_else(|| output.written());
+        let ok_proof = self.replayable(&ok, ok_written);
+        let err = match (output, self.plan.cache_errors) {
+            (Output::Fallible { err: Some(err), .. }, true) => quote!(#err),
+            (Output::Fallible { spelled, .. }, true) => {
+                quote!(<#spelled as #private::HandlerResult>::Err)
             }
             _ => return quote!(#private::Codec::ok_only(#ok_proof)),
         };
-        let span = match &self.handler.output {
-            Output::Fallible { err: Some(err), .. } => err.span(),
-            Output::Fallible { spelled, .. } | Output::Plain(spelled) => spelled.span(),
+        let err_written = match output {
+            Output::Fallible { err: Some(err), .. } => err,
+            _ => output.written(),
         };
-        let err_proof = quote_spanned!(span=> #private::serde::<#err_ty>());
+        let err_proof = self.replayable(&err, err_written);
         quote!(#private::Codec::with_errors(#ok_proof, #err_proof))
+    }
+
+    /// Proof that `ty` is serde, spanned on `written` (the user's spelling of it).
+    fn replayable(&self, ty: &TokenStream, written: &syn::Type) -> TokenStream {
+        let krate = self.krate;
+        if self.plan.is_generic(written) {
+            quote_spanned!(written.span()=> #krate::bounds::replayable::<#ty>())
+        } else {
+            quote_spanned!(written.span()=> <#ty as #krate::bounds::Replayable>::serde())
+        }
     }
 
     /// For a plain output, a check that it is no `Result` behind an alias or a macro.
@@ -286,9 +263,10 @@ impl<'a> Expansion<'a> {
 
     /// The one runtime call, with the body as a closure or an async block.
     fn call(&self, outcome: bool) -> TokenStream {
-        let (private, store, request) = (&self.private, &self.store, &self.request);
+        let private = &self.private;
         let block = &self.handler.item.block;
         let codec = self.codec();
+        let request = self.request(outcome);
         let body = match (self.handler.is_async(), &self.handler.output) {
             (false, Output::Plain(ty)) => quote!(#private::plain(move || -> #ty #block)),
             (false, Output::Fallible { spelled, .. }) => quote!(move || -> #spelled #block),
@@ -300,8 +278,8 @@ impl<'a> Expansion<'a> {
             }
         };
         // One hygiene context for every token, so rustc can join their spans into one.
-        let span = Span::mixed_site().located_at(self.store_span);
-        let krate = respan(&self.krate, span);
+        let span = Span::mixed_site().located_at(self.plan.store_span);
+        let krate = respan(self.krate, span);
         let (interface, run, awaited) = if self.handler.is_async() {
             (
                 quote!(AsyncStore),
@@ -311,16 +289,56 @@ impl<'a> Expansion<'a> {
         } else {
             (quote!(Store), quote!(run_sync), TokenStream::new())
         };
-        let store = quote_spanned!(span=> &#store);
-        // Everything that needs the store's interface is spanned on the store expression, and
-        // the trait's own method is called first: a store lacking the interface gets one
-        // error, on the user's expression, naming the trait and no internal function.
-        let check = quote_spanned!(span=> #krate::#interface::in_process(#store););
+        // The store goes through its trait's own method first, spanned on the user's
+        // expression: a store lacking the interface gets one error there, naming the trait
+        // and no internal function.
+        let store = self.store(span);
+        let store = quote_spanned!(span=> #krate::#interface::__checked(#store));
         let call = quote_spanned!(span=> #krate::__private::#run(#store, #request, #codec, #body) #awaited);
         if outcome {
-            quote!(#check #call)
+            call
         } else {
-            quote!(#check ::core::result::Result::map(#call, #private::Outcome::into_inner))
+            quote!(::core::result::Result::map(#call, #private::Outcome::into_inner))
+        }
+    }
+}
+
+/// `-> Result<T, E>`, located at the user's return type with the macro's own hygiene: an
+/// error about it (a trait that declares the unwrapped type) points there, and rustc offers
+/// no edit of the attribute as a fix.
+pub(crate) fn wrapped_output(
+    handler: &Handler,
+    ok: &TokenStream,
+    error: &TokenStream,
+) -> syn::ReturnType {
+    let span = match &handler.item.sig.output {
+        syn::ReturnType::Type(_, ty) => Span::mixed_site().located_at(ty.span()),
+        syn::ReturnType::Default => Span::mixed_site(),
+    };
+    syn::parse_quote_spanned!(span=> -> ::core::result::Result<#ok, #error>)
+}
+
+/// The success type: as written, or read through `HandlerResult` for an alias.
+pub(crate) fn ok_type(handler: &Handler, private: &TokenStream) -> TokenStream {
+    match (&handler.output, handler.output.ok()) {
+        (_, Some(ok)) => quote!(#ok),
+        (Output::Fallible { spelled, .. }, None) | (Output::Plain(spelled), None) => {
+            quote_spanned!(spelled.span()=> <#spelled as #private::HandlerResult>::Ok)
+        }
+    }
+}
+
+/// `IdempotencyError<E>` for the handler's error type `E`.
+pub(crate) fn error_type(
+    handler: &Handler,
+    krate: &TokenStream,
+    private: &TokenStream,
+) -> TokenStream {
+    match &handler.output {
+        Output::Plain(_) => quote!(#krate::IdempotencyError),
+        Output::Fallible { err: Some(err), .. } => quote!(#krate::IdempotencyError<#err>),
+        Output::Fallible { spelled, .. } => {
+            quote!(#krate::IdempotencyError<<#spelled as #private::HandlerResult>::Err>)
         }
     }
 }

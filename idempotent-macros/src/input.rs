@@ -35,6 +35,9 @@ pub(crate) struct Handler {
     pub(crate) item: ItemFn,
     pub(crate) params: Vec<Param>,
     pub(crate) has_receiver: bool,
+    /// `Self` appears in the signature or the body (outside nested items): the fn is in an
+    /// impl or a trait, as nothing else can name `Self`.
+    pub(crate) mentions_self: bool,
     pub(crate) output: Output,
 }
 
@@ -68,10 +71,12 @@ impl Handler {
             }
         }
         let output = Output::of(&item.sig.output, fallible);
+        let mentions_self = mentions_self(&item);
         Self {
             item,
             params,
             has_receiver,
+            mentions_self,
             output,
         }
     }
@@ -143,6 +148,13 @@ impl Output {
         }
     }
 
+    /// The return type as written (`()` for none).
+    pub(crate) fn written(&self) -> &Type {
+        match self {
+            Output::Plain(ty) | Output::Fallible { spelled: ty, .. } => ty,
+        }
+    }
+
     /// The success type, if it is written out.
     pub(crate) fn ok(&self) -> Option<&Type> {
         match self {
@@ -166,6 +178,35 @@ pub(crate) fn is_option(ty: &Type) -> bool {
     matches!(ungrouped(ty), Type::Path(path) if path.path.segments.last().is_some_and(|last| {
         last.ident == "Option" && matches!(last.arguments, PathArguments::AngleBracketed(_))
     }))
+}
+
+/// Whether `Self` appears in the fn's signature or body, outside items nested in the body
+/// (which have their own `Self`, or none).
+fn mentions_self(item: &ItemFn) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_ident(&mut self, ident: &'ast Ident) {
+            self.0 |= ident == "Self";
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        // A macro's tokens are not parsed by `syn`; look at them as tokens.
+        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+            self.0 |= tokens_mention_self(mac.tokens.clone());
+            syn::visit::visit_macro(self, mac);
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_signature(&mut finder, &item.sig);
+    syn::visit::Visit::visit_block(&mut finder, &item.block);
+    finder.0
+}
+
+fn tokens_mention_self(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == "Self",
+        proc_macro2::TokenTree::Group(group) => tokens_mention_self(group.stream()),
+        _ => false,
+    })
 }
 
 /// Whether a type mentions `impl Trait` anywhere.
@@ -245,6 +286,41 @@ mod tests {
         assert!(is_option(&parse_quote!(Option<String>)));
         assert!(is_option(&parse_quote!(std::option::Option<&str>)));
         assert!(!is_option(&parse_quote!(String)));
+    }
+
+    #[test]
+    fn self_is_found_in_signature_body_and_macros_but_not_nested_items() {
+        let mentions =
+            |item: ItemFn| Handler::analyse(item, false, &mut Errors::default()).mentions_self;
+        assert!(mentions(parse_quote!(
+            fn f() -> Result<Self, E> {}
+        )));
+        assert!(mentions(parse_quote!(
+            fn f() -> u8 {
+                Self::X
+            }
+        )));
+        assert!(mentions(parse_quote!(
+            fn f() -> u8 {
+                vec![Self::X][0]
+            }
+        )));
+        assert!(!mentions(parse_quote!(
+            fn f() -> u8 {
+                struct A;
+                impl A {
+                    fn g() -> Self {
+                        A
+                    }
+                }
+                1
+            }
+        )));
+        assert!(!mentions(parse_quote!(
+            fn f(self_id: u8) -> u8 {
+                self_id
+            }
+        )));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod crate_path;
 mod duration;
 mod errors;
 mod expand;
+mod fallback;
 mod input;
 mod operation;
 mod validate;
@@ -50,7 +51,7 @@ use proc_macro::TokenStream;
 /// | `concurrent = "wait"` | a duplicate waits for the first run instead of failing with `RequestInProgress` | `"reject"` |
 /// | `cache_errors` | also record and replay `Err` results (the error must be serde) | off |
 /// | `error = "Name"` | the name of the error alias emitted beside a free fn | `{FnName}Error` |
-/// | `in_impl` | an associated fn without `self` inside an `impl` (no alias is emitted) | off |
+/// | `in_impl` | an associated fn inside an `impl` that neither takes `self` nor names `Self` (no alias is emitted); one that names `Self`, such as `fn create(..) -> Result<Self, E>`, is found without it | off |
 /// | `crate = "path"` | where `idempotent-runtime` is | found from `Cargo.toml` |
 /// | `fallible` | the return type is a `Result` under another name (an alias such as `fmt::Result`); without it such a handler does not compile | off |
 /// | `heartbeat = false` | do not renew the lease while the handler runs (by default it is renewed every lease/3, so only a crashed or hung worker loses its token) | renewed |
@@ -73,6 +74,23 @@ use proc_macro::TokenStream;
 /// `pub(crate)`, `pub(self)`, ...). A method without one may implement a trait, and a trait
 /// impl cannot hold an extra method, so there the macro emits none; write `pub(self)` on a
 /// private inherent method to get its companion.
+///
+/// # What the types must be
+///
+/// The token is text (`AsRef<str>`, or an `Option` of it written `Option<..>`); every
+/// fingerprinted parameter and the `scope` are `serde::Serialize`; the output (and the error
+/// under `cache_errors`) is `Serialize + DeserializeOwned` and owns its data (no `&str`: it is
+/// decoded from the store on a replay). A type that does not fit is one error on that type,
+/// naming the fix; the checks are the traits of `idempotent_runtime::bounds`.
+///
+/// In a trait impl, the trait declares the wrapped return type:
+/// `fn create(&self, ..) -> Result<T, IdempotencyError<E>>`.
+///
+/// # When the attribute reports a mistake
+///
+/// It still emits the handler with the signature it would have had (and its error alias), with
+/// a body that never runs, so callers compile against the real signature and the attribute's
+/// error is the only one.
 #[proc_macro_attribute]
 pub fn idempotent(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::idempotent(args.into(), item.into()).into()

@@ -26,12 +26,17 @@ fn a_free_fn_gets_its_alias_and_one_runtime_call() {
         "{code}"
     );
     assert_eq!(code.matches("run_sync").count(), 1, "{code}");
-    assert_eq!(
-        code.matches("__idempotent_fingerprint . param").count(),
-        1,
+    assert!(
+        code.contains(
+            "[(\"vpc_id\" , & vpc_id as & dyn :: idempotent_runtime :: bounds :: Fingerprinted)]"
+        ),
         "{code}"
     );
-    assert!(code.contains("token_opt (& client_token)"), "{code}");
+    assert!(code.contains("optional_token (& client_token)"), "{code}");
+    assert!(
+        !code.contains("let "),
+        "no binding to meet a user's constant: {code}"
+    );
     assert!(
         code.contains("Ok (RouteTable :: new (vpc_id))"),
         "the body is kept verbatim: {code}"

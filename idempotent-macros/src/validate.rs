@@ -1,14 +1,23 @@
 //! Checks the options against the handler and resolves them into a plan for the expansion.
 
-use proc_macro2::Span;
-use syn::{Ident, LitStr};
+use std::time::Duration;
 
-use crate::args::Args;
+use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, LitStr, Type};
+
+use crate::args::{Args, Set};
+use crate::crate_path::runtime_path;
 use crate::errors::Errors;
-use crate::input::{is_option, mentions_impl_trait, Handler, Output, Param};
+use crate::input::{is_option, mentions_impl_trait, ungrouped, Handler, Output, Param};
 
-/// What the expansion needs, every name resolved to its parameter.
+/// Everything the expansion needs, resolved: it reads the plan, never the raw options.
 pub(crate) struct Plan<'a> {
+    pub(crate) handler: &'a Handler,
+    /// The path generated code uses to reach the runtime.
+    pub(crate) krate: TokenStream,
+    /// A method or associated fn: `Self` exists, no alias can be declared beside it.
+    pub(crate) in_impl: bool,
     pub(crate) token: &'a Param,
     pub(crate) token_is_option: bool,
     pub(crate) scope: Option<&'a Param>,
@@ -16,12 +25,51 @@ pub(crate) struct Plan<'a> {
     pub(crate) fingerprinted: Vec<&'a Param>,
     /// The error alias to declare beside a free fn; `None` for methods.
     pub(crate) alias: Option<Ident>,
+    /// The store expression; `None`: the process-wide default store.
+    pub(crate) store: Option<&'a Expr>,
+    /// Where the user wrote the store expression (the attribute, if it has none).
+    pub(crate) store_span: Span,
+    /// `name = "..."`, else the default operation name is used.
+    pub(crate) name: Option<&'a LitStr>,
+    /// The options the attribute sets; the runtime's defaults cover the rest.
+    pub(crate) settings: Settings,
+    /// `cache_errors`: an `Err` is recorded and replayed too.
+    pub(crate) cache_errors: bool,
+}
+
+/// The options that become fields of the runtime's `Options`.
+pub(crate) struct Settings {
+    pub(crate) ttl_ms: Option<u64>,
+    pub(crate) lease_ms: Option<u64>,
+    /// `concurrent = "wait"` (true) or `"reject"` (false).
+    pub(crate) wait: Option<bool>,
+    pub(crate) heartbeat: Option<bool>,
+}
+
+impl Plan<'_> {
+    /// Whether `ty` names one of the fn's own type parameters, so a missing bound is best
+    /// reported as the bound to add.
+    pub(crate) fn is_generic(&self, ty: &Type) -> bool {
+        let params = type_params(self.handler);
+        mentions_any(ty, &params)
+    }
+}
+
+/// Whether the handler is inside an impl (or a trait): it has a receiver, says `in_impl`, or
+/// names `Self` in its signature or body, which only an impl's fns can.
+pub(crate) fn in_impl(args: &Args, handler: &Handler) -> bool {
+    handler.has_receiver || args.in_impl.is_some() || handler.mentions_self
 }
 
 /// Validates `args` against `handler`, recording every mistake.
-pub(crate) fn plan<'a>(args: &Args, handler: &'a Handler, errors: &mut Errors) -> Option<Plan<'a>> {
-    let in_impl = handler.has_receiver || args.in_impl.is_some();
+pub(crate) fn plan<'a>(
+    args: &'a Args,
+    handler: &'a Handler,
+    errors: &mut Errors,
+) -> Option<Plan<'a>> {
+    let in_impl = in_impl(args, handler);
     check_options(args, handler, in_impl, errors);
+    check_output(args, handler, errors);
     let token = resolve_token(args, handler, errors);
     let scope = args
         .scope
@@ -44,10 +92,8 @@ pub(crate) fn plan<'a>(args: &Args, handler: &'a Handler, errors: &mut Errors) -
         .filter(|param| !keyed.contains(&&param.ident) && !skipped.contains(&&param.ident))
         .collect();
     fingerprinted.sort_by_key(|param| param.ident.to_string());
-    for param in &fingerprinted {
-        if mentions_impl_trait(&param.ty) {
-            errors.spanned(&param.ty, format!("`{}` has an `impl Trait` type, which cannot be fingerprinted; give it a concrete type, or leave it out with skip({})", param.ident, param.ident));
-        }
+    for param in fingerprinted.iter().chain(&scope) {
+        check_fingerprinted(param, handler, errors);
     }
     let alias = if in_impl {
         None
@@ -55,13 +101,126 @@ pub(crate) fn plan<'a>(args: &Args, handler: &'a Handler, errors: &mut Errors) -
         alias_name(args, handler, errors)
     };
     let token = token?;
+    let millis = |set: &Set<Duration>| u64::try_from(set.value.as_millis()).unwrap_or(u64::MAX);
     Some(Plan {
+        handler,
+        krate: runtime_path(args.krate.as_ref().map(|set| &set.value)),
+        in_impl,
         token,
         token_is_option: is_option(&token.ty),
         scope,
         fingerprinted,
         alias,
+        store: args.store.as_ref().map(|set| &set.value),
+        store_span: args
+            .store
+            .as_ref()
+            .map_or_else(Span::call_site, |set| set.value.span()),
+        name: args.name.as_ref().map(|set| &set.value),
+        settings: Settings {
+            ttl_ms: args.ttl.as_ref().map(millis),
+            lease_ms: args.lease.as_ref().map(millis),
+            wait: args.wait.as_ref().map(|set| set.value),
+            heartbeat: args.heartbeat.as_ref().map(|set| set.value),
+        },
+        cache_errors: args.cache_errors.is_some(),
     })
+}
+
+/// A fingerprinted parameter of a bare generic type needs a `Serialize` bound, and an
+/// `impl Trait` cannot be fingerprinted at all.
+fn check_fingerprinted(param: &Param, handler: &Handler, errors: &mut Errors) {
+    let name = &param.ident;
+    if mentions_impl_trait(&param.ty) {
+        errors.spanned(&param.ty, format!("`{name}` has an `impl Trait` type, which cannot be fingerprinted; give it a concrete type, or leave it out with skip({name})"));
+    } else if let Some(generic) = unbounded_generic(&param.ty, handler) {
+        errors.spanned(&param.ty, format!("`{name}` is fingerprinted, so its type `{generic}` must be serde: write `{generic}: serde::Serialize` among the fn's generics, or leave it out with skip({name})"));
+    }
+}
+
+/// The output is recorded and decoded on a replay: it must own its data, and a bare generic
+/// type needs serde bounds.
+fn check_output(args: &Args, handler: &Handler, errors: &mut Errors) {
+    let mut replayed: Vec<(&Type, &str)> = handler
+        .output
+        .ok()
+        .map(|ok| (ok, "output"))
+        .into_iter()
+        .collect();
+    if let (Some(_), Output::Fallible { err: Some(err), .. }) =
+        (&args.cache_errors, &handler.output)
+    {
+        replayed.push((err, "error (under `cache_errors`)"));
+    }
+    for (ty, what) in replayed {
+        if let Some(reference) = borrowed(ty) {
+            errors.spanned(reference, format!("the {what} is decoded from the store on a replay, so it cannot borrow; return an owned type such as `String` or `Vec<T>`"));
+        } else if let Some(generic) = unbounded_generic(ty, handler) {
+            errors.spanned(ty, format!("the {what} is recorded and replayed, so `{generic}` must be serde: write `{generic}: serde::Serialize + serde::de::DeserializeOwned` among the fn's generics"));
+        }
+    }
+}
+
+/// The first reference (`&T`) anywhere in `ty`.
+fn borrowed(ty: &Type) -> Option<&syn::TypeReference> {
+    struct Finder<'ast>(Option<&'ast syn::TypeReference>);
+    impl<'ast> syn::visit::Visit<'ast> for Finder<'ast> {
+        fn visit_type_reference(&mut self, reference: &'ast syn::TypeReference) {
+            self.0.get_or_insert(reference);
+        }
+        // A fn pointer's parameters are not data the output holds.
+        fn visit_type_bare_fn(&mut self, _: &'ast syn::TypeBareFn) {}
+    }
+    let mut finder = Finder(None);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// The fn's type parameter that `ty` is (or borrows), when that parameter has no bound at
+/// all: then it can be serde in no instance, and the bound to add is certain.
+fn unbounded_generic<'a>(ty: &Type, handler: &'a Handler) -> Option<&'a Ident> {
+    let ty = match ungrouped(ty) {
+        Type::Reference(reference) => ungrouped(&reference.elem),
+        other => other,
+    };
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let ident = path.path.get_ident()?;
+    let generics = &handler.item.sig.generics;
+    let param = generics.type_params().find(|param| param.ident == *ident)?;
+    let bounded_in_where = generics.where_clause.iter().flat_map(|clause| &clause.predicates).any(|predicate| {
+        matches!(predicate, syn::WherePredicate::Type(bound) if matches!(ungrouped(&bound.bounded_ty), Type::Path(bounded) if bounded.path.is_ident(ident)))
+    });
+    (param.bounds.is_empty() && !bounded_in_where).then_some(&param.ident)
+}
+
+/// The fn's own type parameters.
+fn type_params(handler: &Handler) -> Vec<&Ident> {
+    handler
+        .item
+        .sig
+        .generics
+        .type_params()
+        .map(|param| &param.ident)
+        .collect()
+}
+
+/// Whether `ty` mentions any of `idents` as a path segment.
+fn mentions_any(ty: &Type, idents: &[&Ident]) -> bool {
+    struct Finder<'i>(&'i [&'i Ident], bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
+        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+            self.1 |= self.0.iter().any(|ident| segment.ident == **ident);
+            syn::visit::visit_path_segment(self, segment);
+        }
+    }
+    if idents.is_empty() {
+        return false;
+    }
+    let mut finder = Finder(idents, false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.1
 }
 
 fn check_options(args: &Args, handler: &Handler, in_impl: bool, errors: &mut Errors) {
@@ -120,6 +279,7 @@ fn check_fallible(args: &Args, handler: &Handler, errors: &mut Errors) {
 fn resolve_token<'a>(args: &Args, handler: &'a Handler, errors: &mut Errors) -> Option<&'a Param> {
     match &args.token {
         Some(token) => resolve(&token.value, "token", handler, errors),
+        None if args.refused.iter().any(|option| option == "token") => None,
         None => {
             errors.push(syn::Error::new(
                 Span::call_site(),
@@ -212,7 +372,7 @@ fn known_params(handler: &Handler) -> String {
 
 /// `error = "Name"`, else `{FnNameInPascalCase}Error`; a fn whose name makes no identifier
 /// that way (`_0id` gives `0idError`) must name its alias.
-fn alias_name(args: &Args, handler: &Handler, errors: &mut Errors) -> Option<Ident> {
+pub(crate) fn alias_name(args: &Args, handler: &Handler, errors: &mut Errors) -> Option<Ident> {
     let span = handler.ident().span();
     let given = args
         .error

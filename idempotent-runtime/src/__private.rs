@@ -7,9 +7,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::sync::OnceLock;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
 pub use crate::fingerprint::Fingerprinter;
 pub use crate::key::Operation;
 pub use crate::request::{Concurrent, Options, Request, Scope};
@@ -59,16 +56,6 @@ pub mod consts {
     );
 }
 
-/// A token parameter that is a string-like value.
-pub fn token<T: ?Sized + AsRef<str>>(token: &T) -> Option<&str> {
-    Some(token.as_ref())
-}
-
-/// A token parameter that is an `Option` of a string-like value.
-pub fn token_opt<T: AsRef<str>>(token: &Option<T>) -> Option<&str> {
-    token.as_ref().map(AsRef::as_ref)
-}
-
 /// Reads the success and error types of a fallible return type through its real type, so
 /// `io::Result<T>` and an alias marked `fallible` work.
 #[diagnostic::on_unimplemented(
@@ -89,12 +76,6 @@ impl<T, E> HandlerResult for Result<T, E> {
 }
 
 pub use crate::return_type::{IsPlain, IsResult, PlainReturnType, Probe};
-
-/// Proof that a handler's output (or cached error) type is serde; the macro spans this call on
-/// the user's own type, so a missing derive is reported there, once.
-pub fn serde<T: Serialize + DeserializeOwned>() -> Serde<T> {
-    Serde::new()
-}
 
 /// Wraps a handler returning a plain `T`.
 pub fn plain<T>(body: impl FnOnce() -> T) -> impl FnOnce() -> Result<T, Infallible> {

@@ -20,6 +20,7 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod bounds;
 mod codec;
 mod engine;
 mod error;

@@ -6,8 +6,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
+use crate::bounds::Fingerprinted;
 use crate::fingerprint::{Fingerprint, FingerprintError, Fingerprinter};
 use crate::key::{Key, Operation};
 use crate::token::InvalidTokenReason;
@@ -81,7 +80,7 @@ pub(crate) enum Prepared {
 
 impl Request {
     /// Prepares a request: checks the token, builds the key, and (only when there is a valid
-    /// token) fingerprints the parameters that `params` adds.
+    /// token) fingerprints `params`, which the macro passes sorted by name.
     ///
     /// ```
     /// use idempotent_runtime::__private::{Operation, Options, Request};
@@ -91,20 +90,20 @@ impl Request {
     ///     &Options::DEFAULT,
     ///     None,
     ///     Some("abf653c2-09a2-426d-bd2d-acaac0c98a28"),
-    ///     |fp| fp.param("vpc_id", vpc_id),
+    ///     [("vpc_id", &vpc_id)],
     /// );
     /// assert!(request.token().is_some());
     /// ```
-    pub fn new(
+    pub fn new<const N: usize>(
         operation: Operation,
         options: &'static Options,
-        scope: Option<&Scope>,
+        scope: Option<Scope>,
         token: Option<&str>,
-        params: impl FnOnce(&mut Fingerprinter),
+        params: [(&'static str, &dyn Fingerprinted); N],
     ) -> Self {
         let prepared = match token {
             None => Prepared::Unkeyed,
-            Some(token) => prepare(operation, scope, token, params),
+            Some(token) => prepare(operation, scope, token, &params),
         };
         Self { options, prepared }
     }
@@ -120,23 +119,23 @@ impl Request {
 
 fn prepare(
     operation: Operation,
-    scope: Option<&Scope>,
+    scope: Option<Scope>,
     token: &str,
-    params: impl FnOnce(&mut Fingerprinter),
+    params: &[(&'static str, &dyn Fingerprinted)],
 ) -> Prepared {
-    let scope_bytes = match scope.map(|scope| &scope.0) {
-        Some(Err(err)) => {
-            return Prepared::Unfingerprintable(FingerprintError::custom(format!("scope: {err}")))
-        }
-        Some(Ok(bytes)) => Some(bytes.as_slice()),
+    let scope_bytes = match scope.map(|scope| scope.0) {
+        Some(Err(err)) => return Prepared::Unfingerprintable(err),
+        Some(Ok(bytes)) => Some(bytes),
         None => None,
     };
-    let key = match Key::new(operation, scope_bytes, token) {
+    let key = match Key::new(operation, scope_bytes.as_deref(), token) {
         Ok(key) => key,
         Err(reason) => return Prepared::InvalidToken(reason),
     };
     let mut fingerprinter = Fingerprinter::new();
-    params(&mut fingerprinter);
+    for (name, value) in params {
+        value.add_to(&mut fingerprinter, name);
+    }
     match fingerprinter.finish() {
         Ok(fingerprint) => Prepared::Keyed(key, fingerprint),
         Err(err) => Prepared::Unfingerprintable(err),
@@ -144,11 +143,11 @@ fn prepare(
 }
 
 /// The canonical encoding of a `scope` parameter's value, which becomes part of the key.
-pub struct Scope(Result<Vec<u8>, String>);
+pub struct Scope(Result<Vec<u8>, FingerprintError>);
 
 impl Scope {
     /// Encodes a scope value with the fingerprint's canonical encoding.
-    pub fn of<T: ?Sized + Serialize>(value: &T) -> Self {
-        Self(crate::fingerprint::encode_value(value).map_err(|err| err.to_string()))
+    pub fn of(value: &dyn Fingerprinted) -> Self {
+        Self(value.encode_alone().map_err(FingerprintError::of_scope))
     }
 }

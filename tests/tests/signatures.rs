@@ -214,3 +214,79 @@ fn ref_and_mut_patterns_and_lints_stay_with_the_body() {
     assert_eq!(counter.allowed("allowed").unwrap(), 2);
     assert_eq!(counter.consume("consume").unwrap(), 1);
 }
+
+/// Constants named like the names an expansion could bind: a binding is a pattern, and a
+/// pattern meeting a constant matches it (E0530) whatever the hygiene, so the expansion binds
+/// nothing.
+mod traps {
+    #![allow(non_upper_case_globals, dead_code, unreachable_pub)]
+
+    use idempotent_runtime::{idempotent, MemoryStore};
+
+    const __idempotent_store: u8 = 0;
+    const __idempotent_request: u8 = 0;
+    const __idempotent_fingerprint: u8 = 0;
+    const __idempotent_fp: u8 = 0;
+    const store: u8 = 0;
+    const request: u8 = 0;
+    const fp: u8 = 0;
+    const body: u8 = 0;
+    const OPTIONS: u8 = 0;
+
+    pub struct Service {
+        pub store: MemoryStore,
+    }
+
+    #[idempotent(token = "token", scope = "account")]
+    pub fn free(account: &str, size: u32, token: &str) -> u32 {
+        size * 2
+    }
+
+    impl Service {
+        #[idempotent(token = "token", store = self.store)]
+        pub fn method(&self, size: u32, token: &str) -> u32 {
+            size * 3
+        }
+
+        #[idempotent(token = "token", store = self.store)]
+        pub async fn asynchronous(&self, size: u32, token: &str) -> Result<u32, String> {
+            Ok(size * 4)
+        }
+    }
+}
+
+#[tokio::test]
+async fn constants_named_like_internals_change_nothing() {
+    let service = traps::Service {
+        store: idempotent_runtime::MemoryStore::new(),
+    };
+    assert_eq!(traps::free("acct", 2, "trap").ok(), Some(4));
+    assert_eq!(traps::free("acct", 2, "trap").ok(), Some(4));
+    assert_eq!(service.method(2, "trap").ok(), Some(6));
+    let call = service.asynchronous(2, "trap");
+    fn sent<F: Send>(future: F) -> F {
+        future
+    }
+    assert_eq!(sent(call).await.ok(), Some(8));
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Vpc {
+    cidr: String,
+}
+
+impl Vpc {
+    /// An associated fn that names `Self` is known to be in an impl: no `in_impl` needed.
+    #[idempotent(token = "token")]
+    pub fn create(cidr: String, token: &str) -> Result<Self, ApiError> {
+        Ok(Self { cidr })
+    }
+}
+
+#[test]
+fn an_associated_fn_naming_self_needs_no_in_impl() {
+    let first = Vpc::create("10.0.0.0/16".into(), "self-vpc");
+    assert_eq!(first.ok().map(|vpc| vpc.cidr), Some("10.0.0.0/16".into()));
+    let replay = Vpc::create_with_outcome("10.0.0.0/16".into(), "self-vpc");
+    assert!(replay.is_ok_and(|outcome| outcome.replayed()));
+}

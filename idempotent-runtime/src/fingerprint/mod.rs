@@ -248,12 +248,18 @@ impl fmt::Display for FingerprintError {
 impl std::error::Error for FingerprintError {}
 
 impl FingerprintError {
-    pub(crate) fn custom(message: String) -> Self {
-        Self(EncodeError(message))
+    /// The same error, said of the `scope` parameter.
+    pub(crate) fn of_scope(self) -> Self {
+        Self(EncodeError(format!("scope: {}", self.0)))
     }
 }
 
-/// The canonical encoding of one value (used for `scope` values in keys).
+/// The canonical encoding of one value on its own (a `scope` value, which is part of a key).
+pub(crate) fn encode_alone<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, FingerprintError> {
+    encode_value(value).map_err(FingerprintError)
+}
+
+/// The canonical encoding of one value.
 pub(crate) fn encode_value<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, EncodeError> {
     let mut staged = Staging::new();
     value.serialize(&mut Encoder::new(&mut staged))?;

@@ -179,6 +179,16 @@ pub trait Store: Send + Sync {
         false
     }
 
+    /// The store itself: generated code reaches the store through this, so a type that is not
+    /// one is reported once, on the user's expression, naming this trait.
+    #[doc(hidden)]
+    fn __checked(&self) -> &Self
+    where
+        Self: Sized,
+    {
+        self
+    }
+
     /// Blocks until the in-progress record owned by `owner` is completed, released or
     /// replaced, or until `timeout`, whichever comes first. Spurious returns are allowed.
     ///
@@ -239,6 +249,16 @@ pub trait AsyncStore: Send + Sync {
     /// record has no lease to end it otherwise.
     fn in_process(&self) -> bool {
         false
+    }
+
+    /// The store itself: generated code reaches the store through this, so a type that is not
+    /// one is reported once, on the user's expression, naming this trait.
+    #[doc(hidden)]
+    fn __checked(&self) -> &Self
+    where
+        Self: Sized,
+    {
+        self
     }
 
     /// Waits until the in-progress record owned by `owner` changes, or until `timeout`.

@@ -37,6 +37,8 @@ mod blocking;
 mod cases;
 mod faulty;
 mod model;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 
