@@ -13,9 +13,9 @@ use syn::{Attribute, FnArg, GenericParam, Ident, Pat, Signature, Visibility};
 use crate::input::Handler;
 
 /// Whether a companion can be emitted beside this handler.
+/// `in_impl`: the plan's answer (a receiver, `in_impl` or `Self` named).
 pub(crate) fn wanted(handler: &Handler, in_impl: bool) -> bool {
-    let is_method = handler.has_receiver || in_impl;
-    !is_method || !matches!(handler.item.vis, Visibility::Inherited)
+    !in_impl || !matches!(handler.item.vis, Visibility::Inherited)
 }
 
 /// The companion's name: `{fn}_with_outcome`.
@@ -38,7 +38,7 @@ pub(crate) fn signature(handler: &Handler, output: TokenStream) -> Signature {
 
 /// Its doc line, linking back to the handler.
 pub(crate) fn doc(handler: &Handler, in_impl: bool) -> String {
-    let target = if handler.has_receiver || in_impl {
+    let target = if in_impl {
         format!("Self::{}", handler.ident())
     } else {
         handler.ident().to_string()

@@ -1,7 +1,7 @@
 //! What the attribute emits when it reports a mistake: the handler with the signature it would
-//! have had (and its error alias), and a body that is never run, as thiserror does. Callers
-//! then type-check against the real signature, so the user sees the attribute's errors and not
-//! a cascade of mismatched types where the handler is called.
+//! have had (and its error alias), and a body that is never run, as thiserror does. rustc stops
+//! at the attribute's errors; tools that read on (rust-analyzer) then check callers against
+//! the real signature, not against the unwrapped one, and show no cascade where it is called.
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};

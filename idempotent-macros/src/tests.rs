@@ -132,3 +132,45 @@ fn a_mistake_keeps_the_item_and_adds_the_error() {
     assert!(code.contains("fn f (t : String)"), "{code}");
     assert!(code.contains("compile_error"), "{code}");
 }
+
+#[test]
+fn a_mistake_keeps_the_signature_and_alias_the_callers_rely_on() {
+    let code = expand(
+        quote!(token = "client_tokn"),
+        quote!(
+            pub fn create_route_table(
+                vpc_id: String,
+                client_token: String,
+            ) -> Result<RouteTable, Ec2Error> {
+                Ok(RouteTable::new(vpc_id))
+            }
+        ),
+    );
+    assert!(code.contains("compile_error"), "{code}");
+    assert!(
+        code.contains("pub type CreateRouteTableError = :: idempotent_runtime :: IdempotencyError < Ec2Error >"),
+        "{code}"
+    );
+    assert!(
+        code.contains("-> :: core :: result :: Result < RouteTable , CreateRouteTableError >"),
+        "{code}"
+    );
+    assert!(
+        !code.contains("RouteTable :: new"),
+        "the body, which the error concerns, is not compiled: {code}"
+    );
+}
+
+#[test]
+fn an_impl_trait_output_keeps_the_item_as_written_beside_a_mistake() {
+    let code = expand(
+        quote!(tokn = "t"),
+        quote!(
+            fn f(t: String) -> impl Fn() {
+                || ()
+            }
+        ),
+    );
+    assert!(code.contains("-> impl Fn ()"), "{code}");
+    assert!(!code.contains("unreachable"), "{code}");
+}
