@@ -105,7 +105,7 @@ impl<'a> Expansion<'a> {
 
     /// The success type: as written, or read through `HandlerResult` for an alias.
     fn ok_type(&self) -> TokenStream {
-        ok_type(self.handler, &self.private)
+        ok_type(self.handler, self.krate)
     }
 
     /// The generated logic: a check of a plain output's type, then the one runtime call.
@@ -117,7 +117,7 @@ impl<'a> Expansion<'a> {
 
     /// `IdempotencyError<E>` for the handler's error type `E`.
     fn error_type(&self) -> TokenStream {
-        error_type(self.handler, self.krate, &self.private)
+        error_type(self.handler, self.krate)
     }
 
     /// The store, as a reference the runtime call takes; a clone, so the body may move `self`.
@@ -226,7 +226,8 @@ impl<'a> Expansion<'a> {
         let err = match (output, self.plan.cache_errors) {
             (Output::Fallible { err: Some(err), .. }, true) => quote!(#err),
             (Output::Fallible { spelled, .. }, true) => {
-                quote!(<#spelled as #private::HandlerResult>::Err)
+                let krate = self.krate;
+                quote_spanned!(spelled.span()=> <#spelled as #krate::bounds::HandlerResult>::Err)
             }
             _ => return quote!(#private::Codec::ok_only(#ok_proof)),
         };
@@ -269,12 +270,20 @@ impl<'a> Expansion<'a> {
         let request = self.request(outcome);
         let body = match (self.handler.is_async(), &self.handler.output) {
             (false, Output::Plain(ty)) => quote!(#private::plain(move || -> #ty #block)),
-            (false, Output::Fallible { spelled, .. }) => quote!(move || -> #spelled #block),
+            // Read through `HandlerResult`, spanned like every other use of it, so a type of the
+            // user's own named `Result` is one error.
+            (false, Output::Fallible { spelled, .. }) => {
+                let krate = self.krate;
+                let into = quote_spanned!(spelled.span()=> <#spelled as #krate::bounds::HandlerResult>::into_result);
+                quote!(move || #into((move || -> #spelled #block)()))
+            }
             (true, Output::Plain(ty)) => {
                 quote!(#private::plain_async(#private::returning::<#ty, _>(async move #block)))
             }
             (true, Output::Fallible { spelled, .. }) => {
-                quote!(#private::returning::<#spelled, _>(async move #block))
+                let krate = self.krate;
+                let into = quote_spanned!(spelled.span()=> <#spelled as #krate::bounds::HandlerResult>::into_result);
+                quote!(async move { #into(#private::returning::<#spelled, _>(async move #block).await) })
             }
         };
         // One hygiene context for every token, so rustc can join their spans into one.
@@ -319,26 +328,24 @@ pub(crate) fn wrapped_output(
 }
 
 /// The success type: as written, or read through `HandlerResult` for an alias.
-pub(crate) fn ok_type(handler: &Handler, private: &TokenStream) -> TokenStream {
+pub(crate) fn ok_type(handler: &Handler, krate: &TokenStream) -> TokenStream {
     match (&handler.output, handler.output.ok()) {
         (_, Some(ok)) => quote!(#ok),
         (Output::Fallible { spelled, .. }, None) | (Output::Plain(spelled), None) => {
-            quote_spanned!(spelled.span()=> <#spelled as #private::HandlerResult>::Ok)
+            quote_spanned!(spelled.span()=> <#spelled as #krate::bounds::HandlerResult>::Ok)
         }
     }
 }
 
 /// `IdempotencyError<E>` for the handler's error type `E`.
-pub(crate) fn error_type(
-    handler: &Handler,
-    krate: &TokenStream,
-    private: &TokenStream,
-) -> TokenStream {
+pub(crate) fn error_type(handler: &Handler, krate: &TokenStream) -> TokenStream {
     match &handler.output {
         Output::Plain(_) => quote!(#krate::IdempotencyError),
         Output::Fallible { err: Some(err), .. } => quote!(#krate::IdempotencyError<#err>),
         Output::Fallible { spelled, .. } => {
-            quote!(#krate::IdempotencyError<<#spelled as #private::HandlerResult>::Err>)
+            let err =
+                quote_spanned!(spelled.span()=> <#spelled as #krate::bounds::HandlerResult>::Err);
+            quote!(#krate::IdempotencyError<#err>)
         }
     }
 }

@@ -23,9 +23,8 @@ pub(crate) fn emit(error: syn::Error, args: &Args, handler: &Handler) -> TokenSt
         return with_item(error, item.to_token_stream());
     }
     let krate = runtime_path(args.krate.as_ref().map(|set| &set.value));
-    let private = quote!(#krate::__private);
-    let ok = ok_type(handler, &private);
-    let error_ty = error_type(handler, &krate, &private);
+    let ok = ok_type(handler, &krate);
+    let error_ty = error_type(handler, &krate);
     let in_impl = in_impl(args, handler);
     // Its mistakes, if any, are among those already reported.
     let alias = (!in_impl)

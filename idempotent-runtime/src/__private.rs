@@ -56,25 +56,6 @@ pub mod consts {
     );
 }
 
-/// Reads the success and error types of a fallible return type through its real type, so
-/// `io::Result<T>` and an alias marked `fallible` work.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a `Result`, so the handler cannot be `fallible`",
-    label = "not a `Result`",
-    note = "remove `fallible`: a handler returning a plain value cannot fail"
-)]
-pub trait HandlerResult {
-    /// The handler's success type.
-    type Ok;
-    /// The handler's error type.
-    type Err;
-}
-
-impl<T, E> HandlerResult for Result<T, E> {
-    type Ok = T;
-    type Err = E;
-}
-
 pub use crate::return_type::{IsPlain, IsResult, PlainReturnType, Probe};
 
 /// Wraps a handler returning a plain `T`.

@@ -9,6 +9,7 @@
 //! | [`TokenText`] | every `T: AsRef<str>` (`String`, `&str`, [`ClientToken`](crate::ClientToken), ...) | the `token` parameter (or the `T` of an `Option<T>` token) |
 //! | [`Fingerprinted`] | every `T: serde::Serialize` | each parameter that is fingerprinted, and `scope` |
 //! | [`Replayable`] | every `T: Serialize + DeserializeOwned` | the output, and the error under `cache_errors` |
+//! | [`HandlerResult`] | `core::result::Result<T, E>` | a return type spelled `Result<..>` (`io::Result<T>`) or marked `fallible` |
 //!
 //! ```
 //! use idempotent_runtime::bounds::{TokenText, Fingerprinted, Replayable};
@@ -140,4 +141,40 @@ impl<T: Serialize + DeserializeOwned> Replayable for T {
 #[doc(hidden)]
 pub fn replayable<T: Serialize + DeserializeOwned>() -> Serde<T> {
     Serde::new()
+}
+
+/// A fallible handler's return type, read through its real type, so `io::Result<T>` and an
+/// alias marked `fallible` work: only `core::result::Result<T, E>`.
+///
+/// ```
+/// use idempotent_runtime::bounds::HandlerResult;
+/// fn error_of<R: HandlerResult>() -> &'static str {
+///     std::any::type_name::<R::Err>()
+/// }
+/// assert_eq!(error_of::<std::io::Result<u8>>(), "std::io::error::Error");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `core::result::Result`, as the handler's return type must be here",
+    label = "read as a `Result` because of its spelling, or because of `fallible`",
+    note = "a type of your own named `Result` is not one: rename it, or if `fallible` is written, remove it (a handler returning a plain value cannot fail)"
+)]
+pub trait HandlerResult {
+    /// The handler's success type.
+    type Ok;
+    /// The handler's error type.
+    type Err;
+
+    /// The value as the `Result` it is.
+    #[doc(hidden)]
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, E> HandlerResult for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+
+    fn into_result(self) -> Result<T, E> {
+        self
+    }
 }
