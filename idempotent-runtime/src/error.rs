@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::error::Error;
 use std::fmt;
+use std::time::Duration;
 
 use crate::token::InvalidTokenReason;
 
@@ -38,6 +39,7 @@ use crate::token::InvalidTokenReason;
 /// let in_progress: IdempotencyError<std::io::Error> = IdempotencyError::RequestInProgress {
 ///     operation: "CreateRouteTable".into(),
 ///     token: "abc".into(),
+///     retry_after: std::time::Duration::from_secs(30),
 /// };
 /// assert_eq!(status(&in_progress), 409);
 /// assert!(in_progress.is_retryable());
@@ -67,6 +69,9 @@ pub enum IdempotencyError<E = Infallible> {
         operation: String,
         /// The client token.
         token: String,
+        /// How long until the running request's lease ends (at most the handler's lease):
+        /// by then it has finished, or a retry may take over. HTTP's `Retry-After`.
+        retry_after: Duration,
     },
     /// The client token breaks the token rules; nothing was stored.
     InvalidToken {
@@ -159,10 +164,15 @@ impl<E: fmt::Debug> fmt::Debug for IdempotencyError<E> {
                 .field("token", token)
                 .field("mismatched", mismatched)
                 .finish(),
-            Self::RequestInProgress { operation, token } => f
+            Self::RequestInProgress {
+                operation,
+                token,
+                retry_after,
+            } => f
                 .debug_struct("RequestInProgress")
                 .field("operation", operation)
                 .field("token", token)
+                .field("retry_after", retry_after)
                 .finish(),
             Self::InvalidToken { reason } => f
                 .debug_struct("InvalidToken")

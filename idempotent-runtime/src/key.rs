@@ -114,7 +114,17 @@ impl Key {
         scope: Option<&[u8]>,
         token: &str,
     ) -> Result<Self, crate::InvalidTokenReason> {
-        crate::validate_token(token)?;
+        Self::with_limit(operation, scope, token, crate::MAX_TOKEN_LEN)
+    }
+
+    /// Builds a key whose token may be up to `limit` characters long.
+    pub(crate) fn with_limit(
+        operation: Operation,
+        scope: Option<&[u8]>,
+        token: &str,
+        limit: usize,
+    ) -> Result<Self, crate::InvalidTokenReason> {
+        crate::token::validate_token_up_to(token, limit)?;
         let mut bytes = SmallVec::new();
         bytes.push(KEY_VERSION);
         match operation {

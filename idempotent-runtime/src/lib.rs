@@ -26,6 +26,9 @@ mod engine;
 mod error;
 mod events;
 pub mod fingerprint;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod key;
 pub mod monitor;
 mod outcome;
@@ -52,6 +55,7 @@ pub mod fuzzing;
 pub use error::{IdempotencyError, StoreError, StoreErrorKind};
 pub use idempotent_macros::idempotent;
 pub use outcome::Outcome;
+pub use request::Concurrent;
 pub use retry::{retry, retry_async, RetryPolicy, Retryable};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
@@ -63,7 +67,7 @@ pub use store::RedisStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::SqliteStore;
 pub use store::{AsyncStore, ManualClock, MemoryStore, Store};
-pub use token::{validate_token, ClientToken, InvalidTokenReason, MAX_TOKEN_LEN};
+pub use token::{validate_token, ClientToken, InvalidTokenReason, MAX_HTTP_KEY_LEN, MAX_TOKEN_LEN};
 
 // Paths the crate uses internally; users reach these types through `fingerprint`, `store` and
 // (for generated code) `__private`.

@@ -62,7 +62,7 @@ impl Default for Options {
 
 /// A request prepared for the engine.
 pub struct Request {
-    pub(crate) options: &'static Options,
+    pub(crate) options: Options,
     pub(crate) prepared: Prepared,
 }
 
@@ -96,16 +96,38 @@ impl Request {
     /// ```
     pub fn new<const N: usize>(
         operation: Operation,
-        options: &'static Options,
+        options: &Options,
         scope: Option<Scope>,
         token: Option<&str>,
         params: [(&'static str, &dyn Fingerprinted); N],
     ) -> Self {
+        Self::with_token_limit(
+            operation,
+            options,
+            scope,
+            token,
+            crate::MAX_TOKEN_LEN,
+            &params,
+        )
+    }
+
+    /// [`new`](Self::new), with `limit` as the token's longest length.
+    pub(crate) fn with_token_limit(
+        operation: Operation,
+        options: &Options,
+        scope: Option<Scope>,
+        token: Option<&str>,
+        limit: usize,
+        params: &[(&'static str, &dyn Fingerprinted)],
+    ) -> Self {
         let prepared = match token {
             None => Prepared::Unkeyed,
-            Some(token) => prepare(operation, scope, token, &params),
+            Some(token) => prepare(operation, scope, token, limit, params),
         };
-        Self { options, prepared }
+        Self {
+            options: *options,
+            prepared,
+        }
     }
 
     /// The validated token, if the request has one.
@@ -121,6 +143,7 @@ fn prepare(
     operation: Operation,
     scope: Option<Scope>,
     token: &str,
+    limit: usize,
     params: &[(&'static str, &dyn Fingerprinted)],
 ) -> Prepared {
     let scope_bytes = match scope.map(|scope| scope.0) {
@@ -128,7 +151,7 @@ fn prepare(
         Some(Ok(bytes)) => Some(bytes),
         None => None,
     };
-    let key = match Key::new(operation, scope_bytes.as_deref(), token) {
+    let key = match Key::with_limit(operation, scope_bytes.as_deref(), token, limit) {
         Ok(key) => key,
         Err(reason) => return Prepared::InvalidToken(reason),
     };

@@ -18,7 +18,11 @@ use crate::IdempotencyError;
 ///
 /// ```
 /// use idempotent_runtime::{IdempotencyError, Retryable};
-/// let busy: IdempotencyError = IdempotencyError::RequestInProgress { operation: "op".into(), token: "t".into() };
+/// let busy: IdempotencyError = IdempotencyError::RequestInProgress {
+///     operation: "op".into(),
+///     token: "t".into(),
+///     retry_after: std::time::Duration::from_secs(1),
+/// };
 /// assert!(Retryable::is_retryable(&busy));
 /// ```
 pub trait Retryable {

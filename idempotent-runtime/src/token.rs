@@ -7,6 +7,10 @@ use std::fmt;
 /// The longest token accepted, in characters (EC2's limit).
 pub const MAX_TOKEN_LEN: usize = 64;
 
+/// The longest `Idempotency-Key` accepted over HTTP, in characters (Stripe's limit): the rule
+/// of the HTTP layer and of a token of type `IdempotencyKey`.
+pub const MAX_HTTP_KEY_LEN: usize = 255;
+
 /// Which token rule a client token broke.
 ///
 /// ```
@@ -22,10 +26,13 @@ pub const MAX_TOKEN_LEN: usize = 64;
 pub enum InvalidTokenReason {
     /// The token is empty.
     Empty,
-    /// The token is longer than [`MAX_TOKEN_LEN`] bytes.
+    /// The token is longer than its limit ([`MAX_TOKEN_LEN`], or [`MAX_HTTP_KEY_LEN`] for an
+    /// HTTP key).
     TooLong {
         /// The token's length in bytes.
         len: usize,
+        /// The limit it broke.
+        limit: usize,
     },
     /// The token holds a character outside visible ASCII (0x21 to 0x7E).
     NotVisibleAscii {
@@ -34,19 +41,25 @@ pub enum InvalidTokenReason {
         /// The offending character.
         found: char,
     },
+    /// An HTTP `Idempotency-Key` that opens a structured-field string (`"`) but does not
+    /// close it properly.
+    MalformedQuoting,
 }
 
 impl fmt::Display for InvalidTokenReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Empty => f.write_str("the token is empty; send 1 to 64 visible ASCII characters"),
-            Self::TooLong { len } => write!(
+            Self::Empty => f.write_str("the token is empty; send at least one visible ASCII character"),
+            Self::TooLong { len, limit } => write!(
                 f,
-                "the token is {len} characters long; the limit is {MAX_TOKEN_LEN}"
+                "the token is {len} characters long; the limit is {limit}"
             ),
             Self::NotVisibleAscii { position, found } => write!(
                 f,
                 "the character at byte {position} ({found:?}) is not visible ASCII (0x21 to 0x7E)"
+            ),
+            Self::MalformedQuoting => f.write_str(
+                "the key opens a quoted string but is not one (RFC 8941): send \"key\" or the bare key",
             ),
         }
     }
@@ -62,6 +75,11 @@ impl std::error::Error for InvalidTokenReason {}
 /// assert!(validate_token(&"x".repeat(65)).is_err());
 /// ```
 pub fn validate_token(token: &str) -> Result<(), InvalidTokenReason> {
+    validate_token_up_to(token, MAX_TOKEN_LEN)
+}
+
+/// Checks a token against the token rules with `limit` as its longest length.
+pub(crate) fn validate_token_up_to(token: &str, limit: usize) -> Result<(), InvalidTokenReason> {
     if token.is_empty() {
         return Err(InvalidTokenReason::Empty);
     }
@@ -73,8 +91,11 @@ pub fn validate_token(token: &str) -> Result<(), InvalidTokenReason> {
             .unwrap_or(char::REPLACEMENT_CHARACTER);
         return Err(InvalidTokenReason::NotVisibleAscii { position, found });
     }
-    if token.len() > MAX_TOKEN_LEN {
-        return Err(InvalidTokenReason::TooLong { len: token.len() });
+    if token.len() > limit {
+        return Err(InvalidTokenReason::TooLong {
+            len: token.len(),
+            limit,
+        });
     }
     Ok(())
 }
@@ -173,7 +194,7 @@ mod tests {
         assert_eq!(validate_token(&"a".repeat(64)), Ok(()));
         assert_eq!(
             validate_token(&"a".repeat(65)),
-            Err(InvalidTokenReason::TooLong { len: 65 })
+            Err(InvalidTokenReason::TooLong { len: 65, limit: 64 })
         );
     }
 

@@ -8,4 +8,6 @@ pub mod redis_server;
 pub mod postgres_server;
 
 pub mod captured;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod stores;

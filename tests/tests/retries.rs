@@ -32,6 +32,7 @@ async fn an_in_progress_answer_is_retried_with_the_same_token() {
                 return Err(IdempotencyError::RequestInProgress {
                     operation: "op".into(),
                     token,
+                    retry_after: Duration::from_secs(1),
                 });
             }
             create_share("data".into(), token).await
@@ -69,6 +70,7 @@ fn the_blocking_retry_gives_up_after_max_attempts() {
         Err(IdempotencyError::RequestInProgress {
             operation: "op".into(),
             token: "t".into(),
+            retry_after: Duration::from_secs(1),
         })
     });
     assert!(result.is_err());

@@ -40,7 +40,7 @@ fn sixty_four_characters_pass_and_sixty_five_fail() {
     assert_eq!(create_valid(1, &"6".repeat(64)).unwrap(), 1);
     assert_eq!(
         reason(&"6".repeat(65)),
-        InvalidTokenReason::TooLong { len: 65 }
+        InvalidTokenReason::TooLong { len: 65, limit: 64 }
     );
 }
 

@@ -34,7 +34,7 @@ where
             .begin(key, fingerprint, lease)
             .await
             .map_err(|err| store_failed(call, err))?;
-        match decide(codec, call, fingerprint, begin, deadline) {
+        match decide(codec, call, fingerprint, begin, deadline, options.lease) {
             Step::Run(fence) => {
                 let owner = Owner::new(call, fence, options, keep);
                 return run_owned(store, codec, owner, body).await;

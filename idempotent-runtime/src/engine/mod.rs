@@ -32,14 +32,14 @@ pub(crate) enum Step<T, E> {
 
 /// The request's key and fingerprint, or the call's end if it needs no store.
 pub(crate) enum Start<'r, E> {
-    Keyed(&'r Key, &'r Fingerprint, &'static Options),
+    Keyed(&'r Key, &'r Fingerprint, &'r Options),
     Unkeyed,
     Fail(IdempotencyError<E>),
 }
 
 pub(crate) fn start<E>(request: &Request) -> Start<'_, E> {
     match &request.prepared {
-        Prepared::Keyed(key, fingerprint) => Start::Keyed(key, fingerprint, request.options),
+        Prepared::Keyed(key, fingerprint) => Start::Keyed(key, fingerprint, &request.options),
         Prepared::Unkeyed => Start::Unkeyed,
         Prepared::InvalidToken(reason) => {
             events::invalid_token(reason);
@@ -62,13 +62,15 @@ pub(crate) fn wait_deadline(options: &Options) -> Option<Instant> {
     }
 }
 
-/// Decides what a `begin` answer means for this caller.
+/// Decides what a `begin` answer means for this caller; `lease` is the handler's, the longest
+/// a duplicate is told to wait before retrying.
 pub(crate) fn decide<T, E>(
     codec: &Codec<T, E>,
     call: Call<'_>,
     fingerprint: &Fingerprint,
     begin: Begin,
     deadline: Option<Instant>,
+    lease: Duration,
 ) -> Step<T, E> {
     let existing = match begin {
         Begin::Acquired { fence, took_over } => {
@@ -103,6 +105,9 @@ pub(crate) fn decide<T, E>(
                 Step::Return(Err(IdempotencyError::RequestInProgress {
                     operation: call.key.operation().to_string(),
                     token: call.key.token().to_owned(),
+                    // A held record (in-process store) has no lease end; its handler's lease
+                    // is the honest bound.
+                    retry_after: lease_remaining.min(lease),
                 }))
             }
         },

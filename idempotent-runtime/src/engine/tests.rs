@@ -32,7 +32,14 @@ fn in_progress(size: u32, lease_remaining: Duration) -> Begin {
 fn decided(begin: Begin, deadline: Option<Instant>) -> Step<u32, ()> {
     let key = key();
     let codec = Codec::ok_only(Serde::<u32>::new());
-    decide(&codec, Call::new(&key), &fingerprint(1), begin, deadline)
+    decide(
+        &codec,
+        Call::new(&key),
+        &fingerprint(1),
+        begin,
+        deadline,
+        Duration::from_secs(60),
+    )
 }
 
 #[test]
@@ -71,6 +78,20 @@ fn reject_mode_answers_in_progress_at_once() {
         decided(in_progress(1, Duration::from_secs(60)), None),
         Step::Return(Err(IdempotencyError::RequestInProgress { .. }))
     ));
+}
+
+#[test]
+fn a_duplicate_is_told_to_retry_when_the_lease_ends_but_never_later_than_one_lease() {
+    let retry_after = |lease_remaining| match decided(in_progress(1, lease_remaining), None) {
+        Step::Return(Err(IdempotencyError::RequestInProgress { retry_after, .. })) => retry_after,
+        _ => panic!("expected in progress"),
+    };
+    assert_eq!(
+        retry_after(Duration::from_secs(12)),
+        Duration::from_secs(12)
+    );
+    // A record held by an in-process store has no lease end: the handler's lease bounds it.
+    assert_eq!(retry_after(crate::store::HELD), Duration::from_secs(60));
 }
 
 #[test]

@@ -25,6 +25,7 @@ fn busy() -> IdempotencyError<String> {
     IdempotencyError::RequestInProgress {
         operation: "op".into(),
         token: "t".into(),
+        retry_after: std::time::Duration::from_secs(1),
     }
 }
 
