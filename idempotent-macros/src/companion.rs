@@ -55,7 +55,10 @@ pub(crate) fn delegate(handler: &Handler, in_impl: bool, private: &TokenStream) 
     let companion = name(handler);
     let args = handler.params.iter().map(|param| {
         let (cfgs, ident) = (&param.cfgs, &param.ident);
-        quote!(#(#cfgs)* #ident)
+        match &param.wrapper {
+            Some(wrapper) => quote!(#(#cfgs)* #wrapper(#ident)),
+            None => quote!(#(#cfgs)* #ident),
+        }
     });
     // Type and const parameters by name; lifetimes are left to inference.
     let generics: Vec<&Ident> = handler
@@ -109,7 +112,11 @@ pub(crate) fn plain_patterns(sig: &mut Signature) {
                 receiver.mutability = None;
             }
             FnArg::Typed(typed) => {
-                if let Pat::Ident(pat) = &mut *typed.pat {
+                let pat = match &mut *typed.pat {
+                    Pat::TupleStruct(tuple) => tuple.elems.first_mut(),
+                    other => Some(other),
+                };
+                if let Some(Pat::Ident(pat)) = pat {
                     pat.by_ref = None;
                     pat.mutability = None;
                 }

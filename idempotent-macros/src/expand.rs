@@ -13,7 +13,7 @@ use crate::args::Args;
 use crate::companion;
 use crate::errors::{with_item, Errors};
 use crate::fallback;
-use crate::input::{Handler, Output, Param};
+use crate::input::{argument_of, last_segment, ungrouped, Handler, Output, Param};
 use crate::operation;
 use crate::validate::{self, Plan};
 
@@ -73,13 +73,20 @@ impl<'a> Expansion<'a> {
             Some(name) => alias::declare(self.handler, name, vis, &error),
             None => (TokenStream::new(), error),
         };
-        sig.output = wrapped_output(self.handler, &ok, &returned_error);
         let in_impl = self.plan.in_impl;
+        let private = &self.private;
+        if self.plan.http {
+            // An HTTP handler answers with the outcome itself: its response marks a replay.
+            let outcome = quote!(#private::Outcome<#ok>);
+            sig.output = wrapped_output(self.handler, &outcome, &returned_error);
+            let body = self.body(true);
+            return quote!(#alias #(#attrs)* #vis #sig { #body });
+        }
+        sig.output = wrapped_output(self.handler, &ok, &returned_error);
         if !companion::wanted(self.handler, in_impl) {
             let body = self.body(false);
             return quote!(#alias #(#attrs)* #vis #sig { #body });
         }
-        let private = &self.private;
         let companion_sig = companion::signature(
             self.handler,
             quote!(::core::result::Result<#private::Outcome<#ok>, #returned_error>),
@@ -136,13 +143,20 @@ impl<'a> Expansion<'a> {
         let (krate, private, plan) = (self.krate, &self.private, self.plan);
         let operation = self.operation(outcome);
         let options = self.options();
-        let token = {
+        let (token, limit) = {
             let (ident, ty) = (&plan.token.ident, &plan.token.ty);
-            if plan.token_is_option {
+            let token = if plan.token_is_option {
                 quote_spanned!(ty.span()=> #krate::bounds::optional_token(&#ident))
             } else {
                 quote_spanned!(ty.span()=> ::core::option::Option::Some(#krate::bounds::TokenText::token_text(&#ident)))
-            }
+            };
+            // The token's type says its longest length: 255 for an HTTP key, else 64.
+            let limit = quote!({
+                #[allow(unused_imports)]
+                use #private::{DefaultLimit as _, HttpKeyLimit as _};
+                (&#private::TokenLimit::<#ty>::new()).limit()
+            });
+            (token, limit)
         };
         let scope = match plan.scope {
             Some(param) => {
@@ -157,7 +171,7 @@ impl<'a> Expansion<'a> {
             let value = self.fingerprinted(param);
             quote!(#(#cfgs)* (#name, #value))
         });
-        quote!(#private::Request::new(#operation, #options, #scope, #token, [#(#params),*]))
+        quote!(#private::Request::new(#operation, #options, #scope, #token, #limit, [#(#params),*]))
     }
 
     /// A parameter as `&dyn Fingerprinted`, spanned on its type so a type that is not serde
@@ -173,8 +187,9 @@ impl<'a> Expansion<'a> {
     }
 
     fn operation(&self, outcome: bool) -> TokenStream {
-        // The fn that holds the call: the companion, if there is one.
-        let holder = if outcome {
+        // The fn that holds the call: the companion, if there is one (an HTTP handler
+        // answers its outcome itself).
+        let holder = if outcome && !self.plan.http {
             companion::name(self.handler)
         } else {
             self.handler.ident().clone()
@@ -239,9 +254,22 @@ impl<'a> Expansion<'a> {
         quote!(#private::Codec::with_errors(#ok_proof, #err_proof))
     }
 
-    /// Proof that `ty` is serde, spanned on `written` (the user's spelling of it).
+    /// Proof that `ty` is serde, spanned on `written` (the user's spelling of it); axum's
+    /// `Json<T>` and `(StatusCode, Json<T>)` are recorded as `T` (and the status).
     fn replayable(&self, ty: &TokenStream, written: &syn::Type) -> TokenStream {
         let krate = self.krate;
+        if let Some(inner) = argument_of(written, "Json") {
+            return quote_spanned!(written.span()=> #krate::axum::json::<#inner>());
+        }
+        if let syn::Type::Tuple(pair) = ungrouped(written) {
+            let mut elems = pair.elems.iter();
+            if let (Some(status), Some(json), None) = (elems.next(), elems.next(), elems.next()) {
+                let is_status = last_segment(status).is_some_and(|s| s.ident == "StatusCode");
+                if let (true, Some(inner)) = (is_status, argument_of(json, "Json")) {
+                    return quote_spanned!(written.span()=> #krate::axum::status_json::<#inner>());
+                }
+            }
+        }
         if self.plan.is_generic(written) {
             quote_spanned!(written.span()=> #krate::bounds::replayable::<#ty>())
         } else {

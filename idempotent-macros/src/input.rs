@@ -6,8 +6,13 @@ use crate::errors::Errors;
 
 /// A named parameter of the handler.
 pub(crate) struct Param {
+    /// Its name: the binding of `name: T`, or the one inside `Json(name): Json<T>`.
     pub(crate) ident: Ident,
+    /// Its type as written (`Json<T>` for a pattern).
     pub(crate) ty: Type,
+    /// For a one-field pattern (`Json(name)`), the pattern's path (`Json`): the value is
+    /// fingerprinted by the binding inside, and passed on as `Json(name)`.
+    pub(crate) wrapper: Option<syn::Path>,
     /// Its `#[cfg(..)]` and `#[cfg_attr(..)]` attributes, repeated on every use the expansion
     /// makes of it, so a parameter configured out is not used either.
     pub(crate) cfgs: Vec<Attribute>,
@@ -50,24 +55,29 @@ impl Handler {
         for input in &item.sig.inputs {
             match input {
                 FnArg::Receiver(_) => has_receiver = true,
-                FnArg::Typed(typed) => match &*typed.pat {
-                    Pat::Ident(pat) if pat.subpat.is_none() => params.push(Param {
-                        ident: pat.ident.clone(),
-                        ty: (*typed.ty).clone(),
-                        cfgs: typed
-                            .attrs
-                            .iter()
-                            .filter(|attr| {
-                                attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr")
-                            })
-                            .cloned()
-                            .collect(),
-                    }),
-                    other => errors.spanned(
-                        other,
-                        "#[idempotent] needs a plain name for every parameter, to fingerprint it under that name; bind the pattern inside the body",
-                    ),
-                },
+                FnArg::Typed(typed) => {
+                    let cfgs: Vec<Attribute> = typed
+                        .attrs
+                        .iter()
+                        .filter(|attr| {
+                            attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr")
+                        })
+                        .cloned()
+                        .collect();
+                    let ty = (*typed.ty).clone();
+                    match named(&typed.pat) {
+                        Some((ident, wrapper)) => params.push(Param {
+                            ident,
+                            ty,
+                            wrapper,
+                            cfgs,
+                        }),
+                        None => errors.spanned(
+                            &typed.pat,
+                            "#[idempotent] needs a name for every parameter, to fingerprint it under that name: write `name: T`, or for an extractor `Json(name): Json<T>`, and take the pattern apart inside the body",
+                        ),
+                    }
+                }
             }
         }
         let output = Output::of(&item.sig.output, fallible);
@@ -94,6 +104,22 @@ impl Handler {
     /// Whether the handler is `async`.
     pub(crate) fn is_async(&self) -> bool {
         self.item.sig.asyncness.is_some()
+    }
+}
+
+/// The name a parameter pattern binds: `name`, `mut name`, or the one field of a tuple-struct
+/// pattern (`Json(name)`, `State(mut app)`) with that pattern's path.
+fn named(pat: &Pat) -> Option<(Ident, Option<syn::Path>)> {
+    let plain = |pat: &Pat| match pat {
+        Pat::Ident(pat) if pat.subpat.is_none() => Some(pat.ident.clone()),
+        _ => None,
+    };
+    match pat {
+        Pat::TupleStruct(tuple) if tuple.qself.is_none() && tuple.elems.len() == 1 => {
+            let inner = tuple.elems.first().and_then(plain)?;
+            Some((inner, Some(tuple.path.clone())))
+        }
+        other => plain(other).map(|ident| (ident, None)),
     }
 }
 
@@ -207,6 +233,48 @@ fn tokens_mention_self(tokens: proc_macro2::TokenStream) -> bool {
         proc_macro2::TokenTree::Group(group) => tokens_mention_self(group.stream()),
         _ => false,
     })
+}
+
+/// The last segment of a type spelled as a path (`Json` of `axum::Json<T>`), with its
+/// arguments.
+pub(crate) fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ungrouped(ty) {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// The one type argument of a type spelled `Name<T>`, if its last segment is `name`.
+pub(crate) fn argument_of<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
+    let segment = last_segment(ty).filter(|segment| segment.ident == name)?;
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    match (types.next(), types.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
+/// Whether a parameter's type is one that is never fingerprinted: axum's `State<..>`,
+/// `Extension<..>` and `HeaderMap` (shared state and transport, not the request's content).
+pub(crate) fn never_fingerprinted(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| {
+        ["State", "Extension", "HeaderMap"]
+            .iter()
+            .any(|name| segment.ident == name)
+    })
+}
+
+/// Whether a token's type is spelled `IdempotencyKey` or `Option<IdempotencyKey>`: an HTTP
+/// key, which makes the handler an HTTP handler.
+pub(crate) fn is_http_key(ty: &Type) -> bool {
+    let ty = argument_of(ty, "Option").unwrap_or(ty);
+    last_segment(ty).is_some_and(|segment| segment.ident == "IdempotencyKey")
 }
 
 /// Whether a type mentions `impl Trait` anywhere.

@@ -46,7 +46,7 @@ fn a_free_fn_gets_its_alias_and_one_runtime_call() {
 #[test]
 fn the_expansion_stays_small() {
     let code = route_table_handler();
-    assert!(code.len() < 2_500, "{} bytes: {code}", code.len());
+    assert!(code.len() < 2_700, "{} bytes: {code}", code.len());
 }
 
 #[test]
@@ -173,4 +173,38 @@ fn an_impl_trait_output_keeps_the_item_as_written_beside_a_mistake() {
     );
     assert!(code.contains("-> impl Fn ()"), "{code}");
     assert!(!code.contains("unreachable"), "{code}");
+}
+
+#[test]
+fn an_axum_handler_answers_its_outcome_and_fingerprints_the_inner_values() {
+    let code = expand(
+        quote!(token = "key", store = app.store),
+        quote! {
+            async fn create_share(
+                State(app): State<App>,
+                headers: HeaderMap,
+                key: IdempotencyKey,
+                Json(req): Json<CreateShare>,
+            ) -> (StatusCode, Json<Share>) {
+                todo!()
+            }
+        },
+    );
+    println!("axum handler expansion: {} bytes", code.len());
+    assert!(code.len() < 3_000, "{} bytes: {code}", code.len());
+    assert!(
+        code.contains("Outcome < (StatusCode , Json < Share >) >"),
+        "{code}"
+    );
+    assert!(
+        !code.contains("with_outcome"),
+        "the handler is its own companion: {code}"
+    );
+    assert!(
+        code.contains(
+            "[(\"req\" , & req as & dyn :: idempotent_runtime :: bounds :: Fingerprinted)]"
+        ),
+        "only the Json value is fingerprinted, not State or HeaderMap: {code}"
+    );
+    assert!(code.contains("axum :: status_json :: < Share >"), "{code}");
 }

@@ -9,7 +9,10 @@ use syn::{Expr, Ident, LitStr, Type};
 use crate::args::{Args, Set};
 use crate::crate_path::runtime_path;
 use crate::errors::Errors;
-use crate::input::{is_option, mentions_impl_trait, ungrouped, Handler, Output, Param};
+use crate::input::{
+    is_http_key, is_option, mentions_impl_trait, never_fingerprinted, ungrouped, Handler, Output,
+    Param,
+};
 
 /// Everything the expansion needs, resolved: it reads the plan, never the raw options.
 pub(crate) struct Plan<'a> {
@@ -35,6 +38,9 @@ pub(crate) struct Plan<'a> {
     pub(crate) settings: Settings,
     /// `cache_errors`: an `Err` is recorded and replayed too.
     pub(crate) cache_errors: bool,
+    /// The token is an `IdempotencyKey`: an HTTP handler, which answers `Outcome<T>` (so a
+    /// replay is marked in the response) and has no companion.
+    pub(crate) http: bool,
 }
 
 /// The options that become fields of the runtime's `Options`.
@@ -89,7 +95,11 @@ pub(crate) fn plan<'a>(
     let mut fingerprinted: Vec<&Param> = handler
         .params
         .iter()
-        .filter(|param| !keyed.contains(&&param.ident) && !skipped.contains(&&param.ident))
+        .filter(|param| {
+            !keyed.contains(&&param.ident)
+                && !skipped.contains(&&param.ident)
+                && !never_fingerprinted(&param.ty)
+        })
         .collect();
     fingerprinted.sort_by_key(|param| param.ident.to_string());
     for param in fingerprinted.iter().chain(&scope) {
@@ -124,6 +134,7 @@ pub(crate) fn plan<'a>(
             heartbeat: args.heartbeat.as_ref().map(|set| set.value),
         },
         cache_errors: args.cache_errors.is_some(),
+        http: is_http_key(&token.ty),
     })
 }
 

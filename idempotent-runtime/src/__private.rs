@@ -58,6 +58,48 @@ pub mod consts {
 
 pub use crate::return_type::{IsPlain, IsResult, PlainReturnType, Probe};
 
+/// The longest token a token parameter's type allows, found by autoref: [`HttpKeyLimit`]
+/// (255) for an `IdempotencyKey`, [`DefaultLimit`] (64) for every other type.
+pub struct TokenLimit<T: ?Sized>(core::marker::PhantomData<T>);
+
+impl<T: ?Sized> TokenLimit<T> {
+    /// The probe for `T`.
+    pub const fn new() -> Self {
+        Self(core::marker::PhantomData)
+    }
+}
+
+impl<T: ?Sized> Default for TokenLimit<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An HTTP key's limit, [`MAX_HTTP_KEY_LEN`](crate::MAX_HTTP_KEY_LEN).
+pub trait HttpKeyLimit {
+    /// The limit.
+    fn limit(&self) -> usize {
+        crate::MAX_HTTP_KEY_LEN
+    }
+}
+
+#[cfg(feature = "axum")]
+impl HttpKeyLimit for TokenLimit<crate::axum::IdempotencyKey> {}
+#[cfg(feature = "axum")]
+impl HttpKeyLimit for TokenLimit<Option<crate::axum::IdempotencyKey>> {}
+#[cfg(feature = "axum")]
+impl HttpKeyLimit for TokenLimit<&crate::axum::IdempotencyKey> {}
+
+/// Every other token's limit, [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN).
+pub trait DefaultLimit {
+    /// The limit.
+    fn limit(&self) -> usize {
+        crate::MAX_TOKEN_LEN
+    }
+}
+
+impl<T: ?Sized> DefaultLimit for &TokenLimit<T> {}
+
 /// Wraps a handler returning a plain `T`.
 pub fn plain<T>(body: impl FnOnce() -> T) -> impl FnOnce() -> Result<T, Infallible> {
     move || Ok(body())

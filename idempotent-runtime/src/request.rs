@@ -80,7 +80,8 @@ pub(crate) enum Prepared {
 
 impl Request {
     /// Prepares a request: checks the token, builds the key, and (only when there is a valid
-    /// token) fingerprints `params`, which the macro passes sorted by name.
+    /// token) fingerprints `params`, which the macro passes sorted by name. `limit` is the
+    /// token's longest length (64, or 255 for an HTTP key).
     ///
     /// ```
     /// use idempotent_runtime::__private::{Operation, Options, Request};
@@ -90,6 +91,7 @@ impl Request {
     ///     &Options::DEFAULT,
     ///     None,
     ///     Some("abf653c2-09a2-426d-bd2d-acaac0c98a28"),
+    ///     idempotent_runtime::MAX_TOKEN_LEN,
     ///     [("vpc_id", &vpc_id)],
     /// );
     /// assert!(request.token().is_some());
@@ -99,16 +101,10 @@ impl Request {
         options: &Options,
         scope: Option<Scope>,
         token: Option<&str>,
+        limit: usize,
         params: [(&'static str, &dyn Fingerprinted); N],
     ) -> Self {
-        Self::with_token_limit(
-            operation,
-            options,
-            scope,
-            token,
-            crate::MAX_TOKEN_LEN,
-            &params,
-        )
+        Self::with_token_limit(operation, options, scope, token, limit, &params)
     }
 
     /// [`new`](Self::new), with `limit` as the token's longest length.

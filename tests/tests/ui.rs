@@ -6,4 +6,7 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("ui/fail/*.rs");
     cases.pass("ui/pass/*.rs");
+    // Cases that need axum, a dependency only under the `axum` feature.
+    #[cfg(feature = "axum")]
+    cases.compile_fail("ui/axum/*.rs");
 }

@@ -71,9 +71,43 @@ impl<T: Serialize + DeserializeOwned> Serde<T> {
         Self {
             encode: |bytes, value| ser::write(bytes, value),
             decode: de::read,
-            decode_msgpack: |bytes| {
-                rmp_serde::from_slice(bytes).map_err(|err| CodecError::new(err.to_string()))
-            },
+            decode_msgpack: read_msgpack,
+        }
+    }
+}
+
+/// Encodes `value` in the current format's value encoding.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+pub(crate) fn write<T: Serialize + ?Sized>(
+    bytes: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), CodecError> {
+    ser::write(bytes, value)
+}
+
+/// Decodes a value of the current format.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+pub(crate) fn read<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    de::read(bytes)
+}
+
+/// Decodes a value of the first release's format (MessagePack).
+pub(crate) fn read_msgpack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    rmp_serde::from_slice(bytes).map_err(|err| CodecError::new(err.to_string()))
+}
+
+impl<T> Serde<T> {
+    /// The functions for a type recorded as another (axum's `Json<T>` as `T`).
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) fn from_fns(
+        encode: fn(&mut Vec<u8>, &T) -> Result<(), CodecError>,
+        decode: fn(&[u8]) -> Result<T, CodecError>,
+        decode_msgpack: fn(&[u8]) -> Result<T, CodecError>,
+    ) -> Self {
+        Self {
+            encode,
+            decode,
+            decode_msgpack,
         }
     }
 }

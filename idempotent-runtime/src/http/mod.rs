@@ -64,7 +64,7 @@
 mod body;
 mod key;
 mod layer;
-mod problem;
+pub(crate) mod problem;
 mod recorded;
 mod service;
 
