@@ -421,3 +421,21 @@ async fn methods_the_layer_does_not_handle_and_keyless_requests_pass_through() {
     assert_eq!(service.runs(), 3);
     let _: HeaderMap = get.headers;
 }
+
+/// A real fault: a PostgreSQL store whose server is not there (nothing listens on port 1).
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_whose_server_is_down_is_503_and_the_service_is_not_called() {
+    let store = idempotent_runtime::PostgresStore::new("postgres://postgres@127.0.0.1:1/test")
+        .expect("the URL parses; connections are made on first use");
+    let (server, service) = serve(layer(store)).await;
+    let answer = HttpClient::default()
+        .post(&server.url("/route-tables"), Some("key-12"), VPC)
+        .await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.headers["retry-after"], "1");
+    assert!(answer.json()["detail"]
+        .as_str()
+        .is_some_and(|detail| detail.contains("not run")));
+    assert_eq!(service.runs(), 0);
+}
