@@ -55,14 +55,14 @@ fn first_call(c: &mut Criterion) {
     group.bench_function("tight_by_hand", |b| {
         b.iter_custom(|iters| {
             first_calls(iters, Tight::default, |s, r, t| {
-                drop(black_box(s.call(r, t)))
+                drop(black_box(s.call(r, t, handler)))
             })
         })
     });
     group.bench_function("naive_by_hand", |b| {
         b.iter_custom(|iters| {
             first_calls(iters, Naive::default, |s, r, t| {
-                drop(black_box(s.call(r, t)))
+                drop(black_box(s.call(r, t, handler)))
             })
         })
     });
@@ -84,11 +84,11 @@ fn replay(c: &mut Criterion) {
     });
     let tight = Tight::default();
     group.bench_function("tight_by_hand", |b| {
-        b.iter(|| black_box(tight.call(request.clone(), token)))
+        b.iter(|| black_box(tight.call(request.clone(), token, handler)))
     });
     let naive = Naive::default();
     group.bench_function("naive_by_hand", |b| {
-        b.iter(|| black_box(naive.call(request.clone(), token)))
+        b.iter(|| black_box(naive.call(request.clone(), token, handler)))
     });
     let service = Service {
         store: MemoryStore::new(),
