@@ -1,0 +1,271 @@
+//! How a first call scales: with threads (2 on distinct tokens against 1; 64 on one token),
+//! with the payload (64 B, 1 KiB and 64 KiB of bytes and of text, against SHA-256 of as
+//! many bytes) and with the store's size (1k and 1M completed records, in the summary). At the
+//! end it prints
+//! the ratios the targets are stated in. Run with
+//! `cargo bench -p idempotent-benches --bench scaling`.
+
+// criterion's macros emit functions without docs.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use idempotent_runtime::{idempotent, IdempotencyError, MemoryStore};
+use sha2::{Digest, Sha256};
+
+struct Service {
+    store: MemoryStore,
+    runs: AtomicUsize,
+}
+
+impl Service {
+    fn new() -> Self {
+        Self {
+            store: MemoryStore::builder().capacity(4_000_000).build(),
+            runs: AtomicUsize::new(0),
+        }
+    }
+
+    #[idempotent(token = "token", store = self.store, name = "Small")]
+    fn small(&self, size: u64, token: &str) -> u64 {
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        size * 2
+    }
+
+    #[idempotent(token = "token", store = self.store, name = "Bytes")]
+    fn bytes(&self, data: &[u8], token: &str) -> usize {
+        data.len()
+    }
+
+    #[idempotent(token = "token", store = self.store, name = "Text")]
+    fn text(&self, data: &str, token: &str) -> usize {
+        data.len()
+    }
+}
+
+fn token(i: u64) -> String {
+    format!("5d0c7a5e-1c4b-4f7e-9a55-{i:012}")
+}
+
+/// Times `per_thread` first calls on each of `threads` threads at once (distinct tokens).
+fn first_calls_on(threads: u64, per_thread: u64) -> Duration {
+    let service = Arc::new(Service::new());
+    let start = Arc::new(Barrier::new(threads as usize + 1));
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let (service, start) = (Arc::clone(&service), Arc::clone(&start));
+            std::thread::spawn(move || {
+                let tokens: Vec<String> = (0..per_thread).map(|i| token(t << 40 | i)).collect();
+                start.wait();
+                for token in &tokens {
+                    let _ = black_box(service.small(7, token));
+                }
+            })
+        })
+        .collect();
+    start.wait();
+    let began = Instant::now();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    began.elapsed()
+}
+
+fn threads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("threads");
+    // Throughput: each sample runs `iters` calls in all, split over the threads.
+    group.bench_function("first_calls/1_thread", |b| {
+        b.iter_custom(|iters| first_calls_on(1, iters))
+    });
+    group.bench_function("first_calls/2_threads", |b| {
+        b.iter_custom(|iters| first_calls_on(2, iters.div_ceil(2)))
+    });
+    group.finish();
+}
+
+fn payloads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("payload");
+    for size in [64usize, 1024, 64 * 1024] {
+        let bytes = vec![0xa5u8; size];
+        let text = "a".repeat(size);
+        group.bench_function(format!("sha256_alone/{size}"), |b| {
+            b.iter(|| black_box(Sha256::digest(black_box(&bytes))))
+        });
+        group.bench_function(format!("vec_u8/{size}"), |b| {
+            b.iter_custom(|iters| {
+                let service = Service::new();
+                let began = Instant::now();
+                for i in 0..iters {
+                    let _ = black_box(service.bytes(&bytes, &token(i)));
+                }
+                began.elapsed()
+            })
+        });
+        group.bench_function(format!("string/{size}"), |b| {
+            b.iter_custom(|iters| {
+                let service = Service::new();
+                let began = Instant::now();
+                for i in 0..iters {
+                    let _ = black_box(service.text(&text, &token(i)));
+                }
+                began.elapsed()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The median time of a first call on a store already holding `held` completed records:
+/// five rounds of 2,000 calls, each on a store filled afresh (criterion's own loop would grow
+/// the store by millions of records while it measures).
+fn first_call_on_a_store_of(held: u64) -> Duration {
+    let mut rounds: Vec<Duration> = (0..5)
+        .map(|round| {
+            let service = Service::new();
+            for i in 0..held {
+                let _ = service.small(1, &token(1 << 50 | i));
+            }
+            let tokens: Vec<String> = (0..2_000).map(|i| token(round << 20 | i)).collect();
+            let began = Instant::now();
+            for token in &tokens {
+                let _ = black_box(service.small(7, token));
+            }
+            began.elapsed() / 2_000
+        })
+        .collect();
+    rounds.sort();
+    rounds[2]
+}
+
+/// 64 threads call at once with one token, `rounds` times: the median time of an answer
+/// (each thread times its own call), after asserting that exactly one call ran each time.
+fn one_token_answers(rounds: u64) -> Duration {
+    let mut answers = Vec::new();
+    for round in 0..rounds {
+        let service = Arc::new(Service::new());
+        let start = Arc::new(Barrier::new(64));
+        let workers: Vec<_> = (0..64)
+            .map(|_| {
+                let (service, start) = (Arc::clone(&service), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    let token = token(round);
+                    start.wait();
+                    let began = Instant::now();
+                    match service.small(7, &token) {
+                        Ok(_) | Err(IdempotencyError::RequestInProgress { .. }) => began.elapsed(),
+                        Err(err) => panic!("{err}"),
+                    }
+                })
+            })
+            .collect();
+        answers.extend(workers.into_iter().filter_map(|worker| worker.join().ok()));
+        assert_eq!(
+            service.runs.load(Ordering::Relaxed),
+            1,
+            "exactly one execution"
+        );
+    }
+    answers.sort();
+    answers.get(answers.len() / 2).copied().unwrap_or_default()
+}
+
+/// The median criterion recorded for `id` (`group/function`), in ns, if it ran.
+fn median(id: &str) -> Option<f64> {
+    let path = format!("{}/criterion/{id}/new/estimates.json", target_dir());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn target_dir() -> String {
+    std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").to_owned())
+}
+
+/// The standing at a glance: the ratios of the targets, from this run's medians (and
+/// `overhead`'s, if it ran before).
+fn summary(_: &mut Criterion) {
+    let ratio = |a: &str, b: &str, invert: bool| match (median(a), median(b)) {
+        (Some(a), Some(b)) if invert => format!("{:.2}", b / a),
+        (Some(a), Some(b)) => format!("{:.2}", a / b),
+        _ => "not measured (run `cargo bench -p idempotent-benches`)".to_owned(),
+    };
+    let rows = [
+        (
+            "first call / tight",
+            ratio("first_call/idempotent", "first_call/tight_by_hand", false),
+            "<= 1.2",
+        ),
+        (
+            "replay / tight",
+            ratio("replay/idempotent", "replay/tight_by_hand", false),
+            "<= 1.2",
+        ),
+        (
+            "first call / naive",
+            ratio("first_call/idempotent", "first_call/naive_by_hand", false),
+            "<= 0.33",
+        ),
+        (
+            "replay / naive",
+            ratio("replay/idempotent", "replay/naive_by_hand", false),
+            "<= 0.33",
+        ),
+        (
+            "2 threads / 1 (throughput)",
+            ratio(
+                "threads/first_calls_2_threads",
+                "threads/first_calls_1_thread",
+                true,
+            ),
+            ">= 1.6",
+        ),
+        (
+            "64 KiB Vec<u8> / SHA-256 alone",
+            ratio("payload/vec_u8_65536", "payload/sha256_alone_65536", false),
+            "<= 1.2",
+        ),
+        (
+            "64 KiB String / SHA-256 alone",
+            ratio("payload/string_65536", "payload/sha256_alone_65536", false),
+            "<= 1.2",
+        ),
+    ];
+    println!("\n| ratio | this run | target |\n|---|---|---|");
+    for (name, value, target) in rows {
+        println!("| {name} | {value} | {target} |");
+    }
+    // 64 threads on one token, against a replay of one thread (`overhead` measures a replay
+    // of a larger request; this is the same small call replayed).
+    let service = Service::new();
+    let _ = service.small(7, "replayed");
+    let began = Instant::now();
+    for _ in 0..10_000 {
+        let _ = black_box(service.small(7, "replayed"));
+    }
+    let replay = began.elapsed() / 10_000;
+    let answer = one_token_answers(50);
+    let (small, large) = (
+        first_call_on_a_store_of(1_000),
+        first_call_on_a_store_of(1_000_000),
+    );
+    println!(
+        "| first call on 1M records / on 1k ({large:?} / {small:?}) | {:.2} | <= 1.5 |",
+        large.as_secs_f64() / small.as_secs_f64()
+    );
+    println!(
+        "| 64 threads on one token: median answer / one replay ({answer:?} / {replay:?}) | {:.2} | <= 3 |",
+        answer.as_secs_f64() / replay.as_secs_f64()
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500)).sample_size(20);
+    targets = threads, payloads, summary
+}
+criterion_main!(benches);
