@@ -11,19 +11,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use idempotent_benches::naive::Naive;
 use idempotent_benches::tight::Tight;
-use idempotent_benches::{handler, sample_request, CreateRouteTable, RouteTable};
-use idempotent_runtime::{idempotent, MemoryStore};
-
-struct Service {
-    store: MemoryStore,
-}
-
-impl Service {
-    #[idempotent(token = "token", store = self.store, name = "CreateRouteTable")]
-    fn create(&self, request: CreateRouteTable, token: &str) -> RouteTable {
-        handler(request)
-    }
-}
+use idempotent_benches::{handler, sample_request, CreateRouteTable, Service};
 
 fn tokens(count: u64) -> Vec<String> {
     (0..count)
@@ -67,9 +55,7 @@ fn first_call(c: &mut Criterion) {
         })
     });
     group.bench_function("idempotent", |b| {
-        let make = || Service {
-            store: MemoryStore::new(),
-        };
+        let make = Service::default;
         b.iter_custom(|iters| first_calls(iters, make, |s, r, t| drop(black_box(s.create(r, t)))))
     });
     group.finish();
@@ -90,9 +76,7 @@ fn replay(c: &mut Criterion) {
     group.bench_function("naive_by_hand", |b| {
         b.iter(|| black_box(naive.call(request.clone(), token, handler)))
     });
-    let service = Service {
-        store: MemoryStore::new(),
-    };
+    let service = Service::default();
     group.bench_function("idempotent", |b| {
         b.iter(|| black_box(service.create(request.clone(), token)))
     });

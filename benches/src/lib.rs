@@ -17,6 +17,7 @@ pub mod tight;
 
 use std::collections::BTreeMap;
 
+use idempotent_runtime::{idempotent, MemoryStore};
 use serde::{Deserialize, Serialize};
 
 /// A ~200-byte create request: two UUID-sized strings, a u64, a bool, three tags, an Option.
@@ -79,5 +80,20 @@ pub fn handler(request: CreateRouteTable) -> RouteTable {
         vpc_id: request.vpc_id,
         owner_id: "141035231386".into(),
         tags: request.tags,
+    }
+}
+
+/// `#[idempotent]` around [`handler`], as every benchmark calls it.
+#[derive(Default)]
+pub struct Service {
+    /// Its store.
+    pub store: MemoryStore,
+}
+
+impl Service {
+    /// [`handler`], made idempotent.
+    #[idempotent(token = "token", store = self.store, name = "CreateRouteTable")]
+    pub fn create(&self, request: CreateRouteTable, token: &str) -> RouteTable {
+        handler(request)
     }
 }

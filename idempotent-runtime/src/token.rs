@@ -44,6 +44,8 @@ pub enum InvalidTokenReason {
     /// An HTTP `Idempotency-Key` that opens a structured-field string (`"`) but does not
     /// close it properly.
     MalformedQuoting,
+    /// The `Idempotency-Key` header is sent more than once.
+    Repeated,
 }
 
 impl fmt::Display for InvalidTokenReason {
@@ -58,6 +60,7 @@ impl fmt::Display for InvalidTokenReason {
                 f,
                 "the character at byte {position} ({found:?}) is not visible ASCII (0x21 to 0x7E)"
             ),
+            Self::Repeated => f.write_str("the Idempotency-Key header is sent more than once"),
             Self::MalformedQuoting => f.write_str(
                 "the key opens a quoted string but is not one (RFC 8941): send \"key\" or the bare key",
             ),

@@ -12,19 +12,7 @@ use std::hint::black_box;
 
 use idempotent_benches::naive::Naive;
 use idempotent_benches::tight::Tight;
-use idempotent_benches::{handler, sample_request, CreateRouteTable, RouteTable};
-use idempotent_runtime::{idempotent, MemoryStore};
-
-struct Service {
-    store: MemoryStore,
-}
-
-impl Service {
-    #[idempotent(token = "token", store = self.store, name = "CreateRouteTable")]
-    fn create(&self, request: CreateRouteTable, token: &str) -> RouteTable {
-        handler(request)
-    }
-}
+use idempotent_benches::{handler, sample_request, Service};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,9 +30,7 @@ fn main() {
     let replay = kind == "replay";
     let token = |i: usize| if replay { &tokens[0] } else { &tokens[i] };
     let request = sample_request();
-    let service = Service {
-        store: MemoryStore::new(),
-    };
+    let service = Service::default();
     let (tight, naive) = (Tight::default(), Naive::default());
     let call = |i: usize| match who.as_str() {
         "handler" => drop(black_box((handler(request.clone()), token(i)))),

@@ -7,8 +7,9 @@ use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
+use crate::http::key::read_key;
+use crate::http::parse_key;
 use crate::http::problem::Problem;
-use crate::http::{parse_key, IDEMPOTENCY_KEY};
 
 /// The request's `Idempotency-Key`, checked against the HTTP key rule. Extract it as a
 /// handler parameter; a missing or invalid key is a 400 problem+json rejection.
@@ -91,23 +92,11 @@ impl IntoResponse for KeyRejection {
 
 /// The key of `parts`: `None` without the header.
 fn read(parts: &Parts) -> Result<Option<IdempotencyKey>, KeyRejection> {
-    let mut values = parts.headers.get_all(IDEMPOTENCY_KEY).iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(KeyRejection::Invalid {
-            reason: "the header is sent more than once".to_owned(),
-        });
-    }
-    match parse_key(value) {
-        Ok(key) => Ok(Some(IdempotencyKey(key.into_owned()))),
-        Err(reason) => {
-            crate::events::invalid_token(&reason);
-            Err(KeyRejection::Invalid {
-                reason: reason.to_string(),
-            })
-        }
+    match read_key(&parts.headers) {
+        Ok(key) => Ok(key.map(IdempotencyKey)),
+        Err(reason) => Err(KeyRejection::Invalid {
+            reason: reason.to_string(),
+        }),
     }
 }
 

@@ -7,36 +7,14 @@ use http::header::{HeaderName, HeaderValue};
 
 use crate::http::problem::Problem;
 use crate::http::IDEMPOTENT_REPLAYED;
-use crate::{IdempotencyError, Outcome, StoreErrorKind};
+use crate::{IdempotencyError, Outcome};
 
 impl<E: IntoResponse> IntoResponse for IdempotencyError<E> {
     fn into_response(self) -> Response {
-        let problem = match self {
-            Self::Handler(err) => return err.into_response(),
-            Self::IdempotentParameterMismatch {
-                token, mismatched, ..
-            } => Problem::Mismatch {
-                key: token,
-                parts: mismatched,
-            },
-            Self::RequestInProgress {
-                token, retry_after, ..
-            } => Problem::InProgress {
-                key: token,
-                retry_after,
-            },
-            Self::InvalidToken { reason } => Problem::InvalidKey {
-                reason: reason.to_string(),
-            },
-            Self::Store(err) if err.kind() == StoreErrorKind::Corrupt => Problem::CorruptRecord {
-                key: String::new(),
-                reason: err.to_string(),
-            },
-            Self::Store(err) => Problem::StoreUnavailable {
-                reason: err.to_string(),
-            },
-        };
-        problem.response().map(axum_core::body::Body::from)
+        match Problem::of_error(self) {
+            Ok(problem) => problem.response().map(axum_core::body::Body::from),
+            Err(err) => err.into_response(),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue};
 
 use crate::token::{validate_token_up_to, InvalidTokenReason};
 use crate::MAX_HTTP_KEY_LEN;
@@ -12,10 +12,24 @@ use crate::MAX_HTTP_KEY_LEN;
 /// The header's name.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
+/// The request's key: `None` without the header; a header sent twice, or one that breaks the
+/// rule, is refused (and reported as an invalid token, as the attribute reports one).
+pub(crate) fn read_key(headers: &HeaderMap) -> Result<Option<String>, InvalidTokenReason> {
+    let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let key = match values.next() {
+        Some(_) => Err(InvalidTokenReason::Repeated),
+        None => parse_key(value).map(Cow::into_owned),
+    };
+    key.map(Some).inspect_err(crate::events::invalid_token)
+}
+
 /// Reads a key from the header's value, checking the HTTP key rule.
 ///
 /// ```
-/// use http::HeaderValue;
+/// use http::{HeaderMap, HeaderValue};
 /// use idempotent_runtime::http::parse_key;
 ///
 /// let quoted = HeaderValue::from_static("\"8e03978e-40d5-43e8-bc93-6894a57f9324\"");
@@ -98,6 +112,16 @@ mod tests {
                 limit: 255
             })
         );
+    }
+
+    #[test]
+    fn a_key_sent_twice_is_refused_and_none_is_no_key() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(read_key(&headers), Ok(None));
+        headers.append(IDEMPOTENCY_KEY, HeaderValue::from_static("k-1"));
+        assert_eq!(read_key(&headers), Ok(Some("k-1".into())));
+        headers.append(IDEMPOTENCY_KEY, HeaderValue::from_static("k-2"));
+        assert_eq!(read_key(&headers), Err(InvalidTokenReason::Repeated));
     }
 
     #[test]

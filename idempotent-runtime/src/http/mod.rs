@@ -62,7 +62,7 @@
 //! Every decision emits the same `tracing` events and monitor calls as the attribute.
 
 mod body;
-mod key;
+pub(crate) mod key;
 mod layer;
 pub(crate) mod problem;
 mod recorded;

@@ -8,6 +8,8 @@ use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use http::{Response, StatusCode};
 use serde::Serialize;
 
+use crate::{IdempotencyError, StoreErrorKind};
+
 /// Where each problem type is described (the module's "Problem types" section).
 const TYPE_BASE: &str = "https://docs.rs/idempotent-runtime/latest/idempotent_runtime/http/#";
 
@@ -21,8 +23,7 @@ pub(crate) enum Problem {
     Mismatch { key: String, parts: Vec<String> },
     InProgress { key: String, retry_after: Duration },
     StoreUnavailable { reason: String },
-    CorruptRecord { key: String, reason: String },
-    Internal,
+    CorruptRecord { reason: String },
 }
 
 #[derive(Serialize)]
@@ -46,7 +47,7 @@ impl Problem {
             Self::Mismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InProgress { .. } => StatusCode::CONFLICT,
             Self::StoreUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::CorruptRecord { .. } | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::CorruptRecord { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -64,7 +65,6 @@ impl Problem {
             ),
             Self::StoreUnavailable { .. } => ("store-unavailable", "Idempotency store unavailable"),
             Self::CorruptRecord { .. } => ("corrupt-record", "Idempotency record unreadable"),
-            Self::Internal => ("internal", "Internal error in the idempotency layer"),
         }
     }
 
@@ -90,11 +90,41 @@ impl Problem {
             Self::StoreUnavailable { reason } => format!(
                 "the idempotency store could not be reached, so the request was not run: {reason}"
             ),
-            Self::CorruptRecord { key, reason } => {
-                format!("the record of the Idempotency-Key {key} could not be read: {reason}")
+            Self::CorruptRecord { reason } => {
+                format!("the record of this Idempotency-Key could not be read: {reason}")
             }
-            Self::Internal => "the idempotency layer failed unexpectedly".to_owned(),
         }
+    }
+
+    /// The problem an error of the engine answers with; the handler's own error comes back
+    /// as it is, for the caller to answer.
+    pub(crate) fn of_error<E>(err: IdempotencyError<E>) -> Result<Self, E> {
+        Ok(match err {
+            IdempotencyError::Handler(err) => return Err(err),
+            IdempotencyError::IdempotentParameterMismatch {
+                token, mismatched, ..
+            } => Self::Mismatch {
+                key: token,
+                parts: mismatched,
+            },
+            IdempotencyError::RequestInProgress {
+                token, retry_after, ..
+            } => Self::InProgress {
+                key: token,
+                retry_after,
+            },
+            IdempotencyError::InvalidToken { reason } => Self::InvalidKey {
+                reason: reason.to_string(),
+            },
+            IdempotencyError::Store(err) if err.kind() == StoreErrorKind::Corrupt => {
+                Self::CorruptRecord {
+                    reason: err.to_string(),
+                }
+            }
+            IdempotencyError::Store(err) => Self::StoreUnavailable {
+                reason: err.to_string(),
+            },
+        })
     }
 
     /// The response: status, `application/problem+json`, `Retry-After` where a retry helps.
@@ -189,13 +219,7 @@ mod tests {
             (Problem::UnreadableBody { reason: "r".into() }, 400),
             (Problem::BodyTooLarge { limit: 1 }, 413),
             (Problem::StoreUnavailable { reason: "r".into() }, 503),
-            (
-                Problem::CorruptRecord {
-                    key: "k".into(),
-                    reason: "r".into(),
-                },
-                500,
-            ),
+            (Problem::CorruptRecord { reason: "r".into() }, 500),
         ];
         for (problem, status) in cases {
             assert_eq!(problem.response().status(), status, "{problem:?}");

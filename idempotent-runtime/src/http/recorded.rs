@@ -194,13 +194,13 @@ mod tests {
     use super::*;
     use http_body_util::Full;
 
-    fn response(body: &'static str) -> Response<Full<Bytes>> {
+    fn response(body: impl Into<Bytes>) -> Response<Full<Bytes>> {
         Response::builder()
             .status(201)
             .header("content-type", "application/json")
             .header("location", "/route-tables/rtb-1")
             .header("set-cookie", "session=secret")
-            .body(Full::new(Bytes::from_static(body.as_bytes())))
+            .body(Full::new(body.into()))
             .expect("a valid response")
     }
 
@@ -241,13 +241,8 @@ mod tests {
     #[tokio::test]
     async fn a_body_over_the_limit_passes_through_whole() {
         let text = "0123456789".repeat(10);
-        let Captured::PassThrough { response, why } = capture(
-            response(Box::leak(text.clone().into_boxed_str())),
-            true,
-            50,
-            &replayable(),
-        )
-        .await
+        let Captured::PassThrough { response, why } =
+            capture(response(text.clone()), true, 50, &replayable()).await
         else {
             panic!("expected a pass-through");
         };

@@ -16,7 +16,7 @@ use serde::Serialize;
 use tower_service::Service;
 
 use super::body::{BoxError, RequestBody, ResponseBody};
-use super::key::{parse_key, IDEMPOTENCY_KEY};
+use super::key::read_key;
 use super::layer::Config;
 use super::problem::Problem;
 use super::recorded::{capture, Captured, PassThrough, Recorded};
@@ -25,7 +25,7 @@ use crate::codec::{Codec, Serde};
 use crate::engine::drive_async;
 use crate::key::Operation;
 use crate::request::{Request as Prepared, Scope};
-use crate::{AsyncStore, IdempotencyError, InvalidTokenReason, StoreErrorKind, MAX_HTTP_KEY_LEN};
+use crate::{AsyncStore, MAX_HTTP_KEY_LEN};
 
 /// A service wrapped by [`IdempotencyLayer`](super::IdempotencyLayer).
 pub struct IdempotencyService<S, St> {
@@ -115,15 +115,14 @@ where
     if !config.methods.contains(request.method()) {
         return pass(inner, request).await;
     }
-    let key = match read_key(&request) {
+    let key = match read_key(request.headers()) {
         Ok(Some(key)) => key,
         Ok(None) if config.require_key => return Ok(problem(&Problem::MissingKey)),
         Ok(None) => return pass(inner, request).await,
         Err(reason) => {
-            crate::events::invalid_token(&reason);
             return Ok(problem(&Problem::InvalidKey {
                 reason: reason.to_string(),
-            }));
+            }))
         }
     };
     let (parts, body) = request.into_parts();
@@ -169,9 +168,11 @@ where
             let replayed = outcome.replayed();
             Ok(outcome.into_inner().into_response(replayed))
         }
-        Err(IdempotencyError::Handler(Failure::PassThrough(response))) => Ok(response),
-        Err(IdempotencyError::Handler(Failure::Inner(err))) => Err(err),
-        Err(err) => Ok(problem(&problem_of(err, &key))),
+        Err(err) => match Problem::of_error(err) {
+            Ok(answer) => Ok(problem(&answer)),
+            Err(Failure::PassThrough(response)) => Ok(response),
+            Err(Failure::Inner(err)) => Err(err),
+        },
     }
 }
 
@@ -185,18 +186,6 @@ where
 {
     let response = inner.call(request.map(RequestBody::untouched)).await?;
     Ok(response.map(|body| ResponseBody::streamed(Bytes::new(), Box::pin(body))))
-}
-
-/// The request's key: `None` without the header; sent twice is as invalid as malformed.
-fn read_key<B>(request: &Request<B>) -> Result<Option<String>, InvalidTokenReason> {
-    let mut values = request.headers().get_all(IDEMPOTENCY_KEY).iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(InvalidTokenReason::MalformedQuoting);
-    }
-    parse_key(value).map(|key| Some(key.into_owned()))
 }
 
 /// Bytes fingerprinted as bytes.
@@ -247,34 +236,6 @@ fn prepare<St>(
         MAX_HTTP_KEY_LEN,
         &params,
     )
-}
-
-/// The problem an error of the engine answers with.
-fn problem_of<E>(err: IdempotencyError<E>, key: &str) -> Problem {
-    match err {
-        IdempotencyError::IdempotentParameterMismatch { mismatched, .. } => Problem::Mismatch {
-            key: key.to_owned(),
-            parts: mismatched,
-        },
-        IdempotencyError::RequestInProgress { retry_after, .. } => Problem::InProgress {
-            key: key.to_owned(),
-            retry_after,
-        },
-        IdempotencyError::InvalidToken { reason } => Problem::InvalidKey {
-            reason: reason.to_string(),
-        },
-        IdempotencyError::Store(err) if err.kind() == StoreErrorKind::Corrupt => {
-            Problem::CorruptRecord {
-                key: key.to_owned(),
-                reason: err.to_string(),
-            }
-        }
-        IdempotencyError::Store(err) => Problem::StoreUnavailable {
-            reason: err.to_string(),
-        },
-        // Answered by the caller before it asks for a problem.
-        IdempotencyError::Handler(_) => Problem::Internal,
-    }
 }
 
 fn problem<B>(problem: &Problem) -> Response<ResponseBody<B>> {
