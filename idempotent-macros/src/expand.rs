@@ -13,7 +13,9 @@ use crate::args::Args;
 use crate::companion;
 use crate::errors::{with_item, Errors};
 use crate::fallback;
-use crate::input::{argument_of, last_segment, ungrouped, Handler, Output, Param};
+use crate::input::{
+    argument_of, is_byte_sequence, last_segment, ungrouped, Handler, Output, Param,
+};
 use crate::operation;
 use crate::validate::{self, Plan};
 
@@ -181,6 +183,9 @@ impl<'a> Expansion<'a> {
         let (krate, ident, ty) = (self.krate, &param.ident, &param.ty);
         if self.plan.is_generic(ty) {
             quote_spanned!(ty.span()=> #krate::bounds::fingerprinted(&#ident))
+        } else if is_byte_sequence(ty) {
+            let private = &self.private;
+            quote_spanned!(ty.span()=> &#private::ByteSeq::new(&#ident) as &dyn #krate::bounds::Fingerprinted)
         } else {
             quote_spanned!(ty.span()=> &#ident as &dyn #krate::bounds::Fingerprinted)
         }

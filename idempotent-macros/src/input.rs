@@ -260,6 +260,22 @@ pub(crate) fn argument_of<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
     }
 }
 
+/// Whether a type is spelled as a sequence of bytes (`Vec<u8>`, `[u8]`, `[u8; N]`, `Box<[u8]>`,
+/// behind any references), which the fingerprint takes in one copy instead of a byte at a time.
+pub(crate) fn is_byte_sequence(ty: &Type) -> bool {
+    let is_u8 = |ty: &Type| matches!(ungrouped(ty), Type::Path(path) if path.qself.is_none() && path.path.is_ident("u8"));
+    let is_slice = |ty: &Type| matches!(ungrouped(ty), Type::Slice(slice) if is_u8(&slice.elem));
+    match ungrouped(ty) {
+        Type::Reference(reference) => is_byte_sequence(&reference.elem),
+        Type::Slice(slice) => is_u8(&slice.elem),
+        Type::Array(array) => is_u8(&array.elem),
+        ty => {
+            argument_of(ty, "Vec").is_some_and(is_u8)
+                || argument_of(ty, "Box").is_some_and(is_slice)
+        }
+    }
+}
+
 /// Whether a parameter's type is one that is never fingerprinted: axum's `State<..>`,
 /// `Extension<..>` and `HeaderMap` (shared state and transport, not the request's content).
 pub(crate) fn never_fingerprinted(ty: &Type) -> bool {
@@ -293,6 +309,34 @@ pub(crate) fn mentions_impl_trait(ty: &Type) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_sequences_are_known_by_their_spelling() {
+        let spelled = |text: &str| is_byte_sequence(&syn::parse_str::<Type>(text).expect("a type"));
+        for bytes in [
+            "Vec<u8>",
+            "&[u8]",
+            "&'a [u8]",
+            "[u8; 32]",
+            "&Vec<u8>",
+            "Box<[u8]>",
+            "std::vec::Vec<u8>",
+        ] {
+            assert!(spelled(bytes), "{bytes}");
+        }
+        for other in [
+            "Vec<u16>",
+            "&str",
+            "String",
+            "[u16]",
+            "Vec<Vec<u8>>",
+            "Box<u8>",
+            "u8",
+            "Bytes",
+        ] {
+            assert!(!spelled(other), "{other}");
+        }
+    }
     use syn::parse_quote;
 
     fn output(item: ItemFn) -> Output {

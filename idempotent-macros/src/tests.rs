@@ -208,3 +208,20 @@ fn an_axum_handler_answers_its_outcome_and_fingerprints_the_inner_values() {
     );
     assert!(code.contains("axum :: status_json :: < Share >"), "{code}");
 }
+
+#[test]
+fn a_byte_sequence_parameter_is_handed_over_whole() {
+    let code = expand(
+        quote!(token = "token"),
+        quote! {
+            fn upload(data: &[u8], label: String, token: &str) -> usize { data.len() }
+        },
+    );
+    assert!(
+        code.contains(
+            "(\"data\" , & :: idempotent_runtime :: __private :: ByteSeq :: new (& data) as & dyn"
+        ),
+        "{code}"
+    );
+    assert!(code.contains("(\"label\" , & label as & dyn"), "{code}");
+}

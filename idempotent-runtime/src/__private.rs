@@ -100,6 +100,28 @@ pub trait DefaultLimit {
 
 impl<T: ?Sized> DefaultLimit for &TokenLimit<T> {}
 
+/// A parameter whose type is spelled as a byte sequence (`Vec<u8>`, `&[u8]`, `[u8; N]`,
+/// `Box<[u8]>`): fingerprinted with one copy, to the bytes serde's element-by-element path
+/// gives ([`Fingerprinter::byte_param`]).
+pub struct ByteSeq<'a>(&'a [u8]);
+
+impl<'a> ByteSeq<'a> {
+    /// The parameter's bytes.
+    pub fn new<B: AsRef<[u8]> + ?Sized>(bytes: &'a B) -> Self {
+        Self(bytes.as_ref())
+    }
+}
+
+impl crate::bounds::Fingerprinted for ByteSeq<'_> {
+    fn add_to(&self, fingerprinter: &mut Fingerprinter, name: &'static str) {
+        fingerprinter.byte_param(name, self.0);
+    }
+
+    fn encode_alone(&self) -> Result<Vec<u8>, crate::fingerprint::FingerprintError> {
+        crate::fingerprint::encode_alone(self.0)
+    }
+}
+
 /// Wraps a handler returning a plain `T`.
 pub fn plain<T>(body: impl FnOnce() -> T) -> impl FnOnce() -> Result<T, Infallible> {
     move || Ok(body())

@@ -1,16 +1,18 @@
-//! The canonical encoding of one value: a serde `Serializer` writing version 1 of the format
-//! described in the [parent module](super).
+//! The canonical encoding of one value: a serde `Serializer` writing the format described in
+//! the [parent module](super).
 //!
 //! Every value starts with a tag byte and is self-delimiting, so the concatenation of encoded
 //! values is unambiguous. Maps are written with their entries sorted by encoded bytes, which
 //! makes a `HashMap` hash the same whatever its iteration order, and like a `BTreeMap`.
 //! Everything is written straight into one staging buffer: no value is encoded twice.
+//! Sequences are written by [`SeqEncoder`](super::sequence::SeqEncoder).
 
 use std::fmt;
 
 use serde::ser::{self, Serialize};
 use smallvec::SmallVec;
 
+use super::sequence::SeqEncoder;
 pub(crate) use super::staging::Staging;
 
 pub(super) const UNIT: u8 = 0x00;
@@ -28,6 +30,7 @@ pub(super) const END: u8 = 0x0b;
 pub(super) const MAP: u8 = 0x0c;
 pub(super) const STRUCT: u8 = 0x0d;
 pub(super) const VARIANT: u8 = 0x0e;
+pub(super) const BYTE_RUN: u8 = 0x0f;
 
 /// A parameter's `Serialize` impl failed.
 #[derive(Debug)]
@@ -49,15 +52,33 @@ impl ser::Error for EncodeError {
 
 /// Writes canonical encodings into a staging buffer.
 pub(crate) struct Encoder<'a> {
-    out: &'a mut Staging,
+    pub(super) out: &'a mut Staging,
+    /// Whether a sequence of `u8`s becomes a byte run (`0f`, version 2). A scope value is part
+    /// of a key, and keys never change, so it keeps version 1's sequence of integers.
+    pub(super) byte_runs: bool,
+    /// How many byte runs the output holds: a fingerprint with none is version 1's.
+    pub(crate) runs_written: usize,
 }
 
 impl<'a> Encoder<'a> {
+    /// An encoder of the current version (byte runs included).
     pub(crate) fn new(out: &'a mut Staging) -> Self {
-        Self { out }
+        Self {
+            out,
+            byte_runs: true,
+            runs_written: 0,
+        }
     }
 
-    fn tag(&mut self, tag: u8) {
+    /// An encoder of version 1, for a scope value.
+    pub(crate) fn version_1(out: &'a mut Staging) -> Self {
+        Self {
+            byte_runs: false,
+            ..Self::new(out)
+        }
+    }
+
+    pub(super) fn tag(&mut self, tag: u8) {
         self.out.push(tag);
     }
 
@@ -77,6 +98,18 @@ impl<'a> Encoder<'a> {
         }
     }
 
+    /// A whole byte sequence, as [`SeqEncoder`] writes one a byte at a time.
+    pub(crate) fn byte_sequence(&mut self, bytes: &[u8]) {
+        if self.byte_runs && !bytes.is_empty() {
+            self.runs_written += 1;
+            self.tagged_bytes(BYTE_RUN, bytes);
+        } else {
+            self.tag(SEQ);
+            bytes.iter().for_each(|&byte| self.int(byte.into()));
+            self.tag(END);
+        }
+    }
+
     pub(crate) fn str(&mut self, text: &str) {
         self.tagged_bytes(STR, text.as_bytes());
     }
@@ -85,24 +118,20 @@ impl<'a> Encoder<'a> {
     /// end is never mistaken for an escape. Unlike a length prefix, this keeps byte order:
     /// strings compare like their encodings, so a map with string keys in order (any
     /// `BTreeMap<String, _>`) is already canonical.
-    fn tagged_bytes(&mut self, tag: u8, bytes: &[u8]) {
+    pub(super) fn tagged_bytes(&mut self, tag: u8, bytes: &[u8]) {
         self.tag(tag);
-        let mut rest = bytes;
-        // `contains` on bytes is a word-at-a-time memchr: most strings hold no zero at all.
-        while let Some(zero) = rest
-            .contains(&0)
-            .then(|| rest.iter().position(|&b| b == 0))
-            .flatten()
-        {
-            self.out.extend_from_slice(&rest[..=zero]);
+        let mut from = 0;
+        // One vectorised pass finds the zeros; the bytes between them are copied whole.
+        for zero in memchr::memchr_iter(0, bytes) {
+            self.out.extend_from_slice(&bytes[from..=zero]);
             self.out.push(0xff);
-            rest = &rest[zero + 1..];
+            from = zero + 1;
         }
-        self.out.extend_from_slice(rest);
+        self.out.extend_from_slice(&bytes[from..]);
         self.out.push(0);
     }
 
-    fn int(&mut self, value: i128) {
+    pub(super) fn int(&mut self, value: i128) {
         if value < 0 {
             self.tag(NEG_INT);
             // !value maps -1 to 0, -2 to 1, ...: no value is written twice.
@@ -132,15 +161,15 @@ impl<'a> Encoder<'a> {
     }
 }
 
-type Result<T = ()> = std::result::Result<T, EncodeError>;
+pub(super) type Result<T = ()> = std::result::Result<T, EncodeError>;
 
 impl<'a, 'b> ser::Serializer for &'b mut Encoder<'a> {
     type Ok = ();
     type Error = EncodeError;
-    type SerializeSeq = Self;
-    type SerializeTuple = Self;
-    type SerializeTupleStruct = Self;
-    type SerializeTupleVariant = Self;
+    type SerializeSeq = SeqEncoder<'b, 'a>;
+    type SerializeTuple = SeqEncoder<'b, 'a>;
+    type SerializeTupleStruct = SeqEncoder<'b, 'a>;
+    type SerializeTupleVariant = SeqEncoder<'b, 'a>;
     type SerializeMap = MapEncoder<'b, 'a>;
     type SerializeStruct = Self;
     type SerializeStructVariant = Self;
@@ -234,14 +263,13 @@ impl<'a, 'b> ser::Serializer for &'b mut Encoder<'a> {
         self.variant(variant);
         value.serialize(self)
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self> {
-        self.tag(SEQ);
-        Ok(self)
+    fn serialize_seq(self, _len: Option<usize>) -> Result<SeqEncoder<'b, 'a>> {
+        Ok(SeqEncoder::new(self))
     }
-    fn serialize_tuple(self, len: usize) -> Result<Self> {
+    fn serialize_tuple(self, len: usize) -> Result<SeqEncoder<'b, 'a>> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Self> {
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqEncoder<'b, 'a>> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -250,7 +278,7 @@ impl<'a, 'b> ser::Serializer for &'b mut Encoder<'a> {
         _: u32,
         variant: &'static str,
         len: usize,
-    ) -> Result<Self> {
+    ) -> Result<SeqEncoder<'b, 'a>> {
         self.variant(variant);
         self.serialize_seq(Some(len))
     }
@@ -270,51 +298,6 @@ impl<'a, 'b> ser::Serializer for &'b mut Encoder<'a> {
     ) -> Result<Self> {
         self.variant(variant);
         self.serialize_struct("", len)
-    }
-}
-
-impl ser::SerializeSeq for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result {
-        self.tag(END);
-        Ok(())
-    }
-}
-
-impl ser::SerializeTuple for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result {
-        ser::SerializeSeq::end(self)
     }
 }
 

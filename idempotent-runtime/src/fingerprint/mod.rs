@@ -6,9 +6,9 @@
 //! of this crate: it depends only on the parameters' names and serde data, never on memory
 //! layout, hash seeds or map iteration order.
 //!
-//! # Encoding, version 1
+//! # Encoding, version 2
 //!
-//! The hashed bytes are the version byte `0x01`, then for each fingerprinted parameter, in the
+//! The hashed bytes are the version byte, then for each fingerprinted parameter, in the
 //! order the macro passes them (sorted by name, so reordering a signature changes nothing),
 //! its name as a string followed by its value. Every value begins with a tag byte:
 //!
@@ -23,6 +23,7 @@
 //! | bytes | `07`, the bytes escaped and ended the same way |
 //! | `None` / `Some(v)` | `08` / `09` then `v` |
 //! | sequence, tuple, tuple struct | `0a`, each element, `0b` |
+//! | the same, non-empty, every element a `u8` (`Vec<u8>`, `&[u8]`, `[u8; 32]`) | `0f`, the bytes escaped and ended like a string's |
 //! | map | `0c`, entries (key then value) sorted by their encoded bytes, `0b` |
 //! | struct | `0d`, for each serialized field its name (as a string) then its value, `0b` |
 //! | enum variant | `0e`, the variant's name (as a string), then its payload as above (`00` for a unit variant) |
@@ -33,6 +34,13 @@
 //! not numbered, so renaming a type or reordering variants leaves fingerprints alone; renaming
 //! a field, a variant or a parameter changes them. Because every value is self-delimiting,
 //! two different parameter lists never encode to the same bytes.
+//!
+//! The version byte is `0x02` when some parameter holds a byte run (`0f`), and `0x01`
+//! otherwise: version 2 added only that row, so a fingerprint without a byte run is the one
+//! version 1 computed, and records written before an upgrade still match. (Version 1 wrote a
+//! byte sequence as a sequence of integers, an element per byte; a record of a handler taking
+//! one, written by version 1, answers a retry after the upgrade with a mismatch until its TTL
+//! passes: never a second run.)
 //!
 //! Sets: serde does not tell a set from a sequence, so a `HashSet` is encoded in its
 //! iteration order, which differs between processes. Fingerprint sets as `BTreeSet`.
@@ -56,6 +64,7 @@
 //! ```
 
 mod encoder;
+mod sequence;
 mod staging;
 
 use std::borrow::Cow;
@@ -68,8 +77,12 @@ use smallvec::SmallVec;
 pub(crate) use encoder::EncodeError;
 use encoder::{Encoder, Staging};
 
-/// The first byte of every encoding; bumped if the format ever changes.
-pub const FINGERPRINT_VERSION: u8 = 1;
+/// The encoding's version: the first byte of a fingerprint with a byte run (one without is
+/// written `0x01`, as version 1 wrote it). Bumped if the format ever changes.
+pub const FINGERPRINT_VERSION: u8 = 2;
+
+/// The version byte of a fingerprint without a byte run: version 1's.
+const WITHOUT_BYTE_RUNS: u8 = 1;
 
 /// The short digest of one parameter, kept so a mismatch can name what differs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -182,6 +195,8 @@ pub struct Fingerprinter {
     /// Per parameter: its name and where its value's encoding starts and ends.
     spans: SmallVec<[(&'static str, usize, usize); 8]>,
     error: Option<EncodeError>,
+    /// Whether some parameter holds a byte run, which makes this a version 2 fingerprint.
+    byte_runs: bool,
 }
 
 impl Default for Fingerprinter {
@@ -194,11 +209,12 @@ impl Fingerprinter {
     /// An empty fingerprint builder.
     pub fn new() -> Self {
         let mut staged = Staging::new();
-        staged.push(FINGERPRINT_VERSION);
+        staged.push(WITHOUT_BYTE_RUNS);
         Self {
             staged,
             spans: SmallVec::new(),
             error: None,
+            byte_runs: false,
         }
     }
 
@@ -206,20 +222,52 @@ impl Fingerprinter {
     ///
     /// A failing `Serialize` impl is reported by [`finish`](Self::finish).
     pub fn param<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) {
+        let start = self.name(name);
         let mut encoder = Encoder::new(&mut self.staged);
-        encoder.str(name);
-        let start = self.staged.len();
-        if let Err(err) = value.serialize(&mut Encoder::new(&mut self.staged)) {
+        let encoded = value.serialize(&mut encoder);
+        self.byte_runs |= encoder.runs_written > 0;
+        if let Err(err) = encoded {
             let message = format!("parameter `{name}`: {err}");
             self.error.get_or_insert(EncodeError(message));
         }
         self.spans.push((name, start, self.staged.len()));
     }
 
+    /// Adds a parameter that is a sequence of bytes (`Vec<u8>`, `&[u8]`, `[u8; N]`), encoded
+    /// as [`param`](Self::param) encodes it, with one copy instead of a call per byte; the
+    /// macro calls it for a parameter whose type is spelled so.
+    ///
+    /// ```
+    /// use idempotent_runtime::fingerprint::Fingerprinter;
+    /// let data = vec![0u8, 1, 2];
+    /// let (mut whole, mut each) = (Fingerprinter::new(), Fingerprinter::new());
+    /// whole.byte_param("data", &data);
+    /// each.param("data", &data);
+    /// assert_eq!(whole.finish().unwrap(), each.finish().unwrap());
+    /// ```
+    pub fn byte_param(&mut self, name: &'static str, bytes: &[u8]) {
+        let start = self.name(name);
+        let mut encoder = Encoder::new(&mut self.staged);
+        encoder.byte_sequence(bytes);
+        self.byte_runs |= encoder.runs_written > 0;
+        self.spans.push((name, start, self.staged.len()));
+    }
+
+    /// Writes a parameter's name; its value starts where this returns.
+    fn name(&mut self, name: &str) -> usize {
+        Encoder::new(&mut self.staged).str(name);
+        self.staged.len()
+    }
+
     /// Hashes the staged parameters.
-    pub fn finish(self) -> Result<Fingerprint, FingerprintError> {
+    pub fn finish(mut self) -> Result<Fingerprint, FingerprintError> {
         if let Some(err) = self.error {
             return Err(FingerprintError(err));
+        }
+        if self.byte_runs {
+            if let Some(version) = self.staged.as_mut_slice().first_mut() {
+                *version = FINGERPRINT_VERSION;
+            }
         }
         let staged = self.staged.as_slice();
         let digest: [u8; 32] = Sha256::digest(staged).into();
@@ -259,10 +307,11 @@ pub(crate) fn encode_alone<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, 
     encode_value(value).map_err(FingerprintError)
 }
 
-/// The canonical encoding of one value.
+/// The canonical encoding of one value, in version 1 (which a key keeps for good: a byte
+/// sequence is a sequence of integers there).
 pub(crate) fn encode_value<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, EncodeError> {
     let mut staged = Staging::new();
-    value.serialize(&mut Encoder::new(&mut staged))?;
+    value.serialize(&mut Encoder::version_1(&mut staged))?;
     Ok(staged.into_vec())
 }
 

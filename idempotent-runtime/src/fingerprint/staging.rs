@@ -25,12 +25,14 @@ impl Staging {
 
     #[inline]
     pub(crate) fn push(&mut self, byte: u8) {
-        match (&self.spilled, self.inline.get_mut(self.len)) {
+        match (&mut self.spilled, self.inline.get_mut(self.len)) {
             (None, Some(slot)) => {
                 *slot = byte;
                 self.len += 1;
             }
-            _ => self.spill(&[byte]),
+            // Once spilled, a byte is a `Vec::push`: a byte sequence can write a million.
+            (Some(heap), _) => heap.push(byte),
+            (None, None) => self.spill(&[byte]),
         }
     }
 
@@ -42,18 +44,26 @@ impl Staging {
                 room.copy_from_slice(bytes);
                 self.len = end;
             }
-            _ => self.spill(bytes),
+            (Some(heap), _) => heap.extend_from_slice(bytes),
+            (None, None) => self.spill(bytes),
         }
     }
 
+    /// Moves the staged bytes to the heap, with room for `bytes` and as much again.
     #[cold]
     fn spill(&mut self, bytes: &[u8]) {
-        let spilled = self.spilled.get_or_insert_with(|| {
-            let mut heap = Vec::with_capacity(INLINE * 2);
-            heap.extend_from_slice(&self.inline[..self.len]);
-            heap
-        });
-        spilled.extend_from_slice(bytes);
+        let mut heap = Vec::with_capacity((INLINE + bytes.len()) * 2);
+        heap.extend_from_slice(&self.inline[..self.len]);
+        heap.extend_from_slice(bytes);
+        self.spilled = Some(heap);
+    }
+
+    /// Drops everything from `len` on.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        match &mut self.spilled {
+            Some(heap) => heap.truncate(len),
+            None => self.len = self.len.min(len),
+        }
     }
 
     #[inline]
@@ -97,6 +107,23 @@ mod tests {
         staging.push(9);
         assert_eq!(staging.len(), 2001);
         assert_eq!(&staging.as_slice()[..2000], &expected[..]);
-        assert_eq!(staging.into_vec().last(), Some(&9));
+        staging.truncate(1999);
+        staging.push(9);
+        assert_eq!(
+            staging.as_slice()[1997..],
+            [expected[1997], expected[1998], 9]
+        );
+        assert_eq!(staging.into_vec().len(), 2000);
+    }
+
+    #[test]
+    fn truncating_before_a_spill_keeps_the_front() {
+        let mut staging = Staging::new();
+        staging.extend_from_slice(b"abcdef");
+        staging.truncate(2);
+        staging.push(b'z');
+        assert_eq!(staging.as_slice(), b"abz");
+        staging.truncate(10);
+        assert_eq!(staging.as_slice(), b"abz");
     }
 }

@@ -81,13 +81,15 @@ fn hand_encoded_test_vector() {
     );
 }
 
+/// The bytes a value is staged as, as the parameter `p`.
+fn encode(value: &dyn erased::Param) -> Vec<u8> {
+    let mut fp = Fingerprinter::new();
+    value.add(&mut fp, "p");
+    fp.staged.as_slice()[4..].to_vec() // after the version byte and the name "p" (06 70 00)
+}
+
 #[test]
 fn encoding_bytes_of_simple_values_follow_the_table() {
-    let encode = |value: &dyn erased::Param| {
-        let mut fp = Fingerprinter::new();
-        value.add(&mut fp, "p");
-        fp.staged.as_slice()[4..].to_vec() // after the version byte and the name "p" (06 70 00)
-    };
     assert_eq!(encode(&()), [0x00]);
     assert_eq!(encode(&true), [0x02]);
     assert_eq!(encode(&300u16), [0x03, 0xac, 0x02]);
@@ -100,7 +102,9 @@ fn encoding_bytes_of_simple_values_follow_the_table() {
     );
     assert_eq!(encode(&Some(1u8)), [0x09, 0x03, 0x01]);
     assert_eq!(encode(&None::<u8>), [0x08]);
-    assert_eq!(encode(&vec![1u8]), [0x0a, 0x03, 0x01, 0x0b]);
+    assert_eq!(encode(&vec![1u16]), [0x0a, 0x03, 0x01, 0x0b]);
+    assert_eq!(encode(&vec![1u8, 0]), [0x0f, 0x01, 0x00, 0xff, 0x00]);
+    assert_eq!(encode(&Vec::<u8>::new()), [0x0a, 0x0b]);
     let local = [0x0e, 0x06, b'L', b'o', b'c', b'a', b'l', 0x00, 0x00];
     assert_eq!(encode(&Kind::Local), local);
     let map: HashMap<&str, u8> = [("b", 2), ("a", 1)].into_iter().collect();
@@ -300,11 +304,7 @@ fn every_serde_shape_follows_the_table() {
 
 #[test]
 fn varints_and_signed_zero_are_pinned_at_their_edges() {
-    let bytes = |value: &dyn erased::Param| {
-        let mut fp = Fingerprinter::new();
-        value.add(&mut fp, "p");
-        fp.staged.as_slice()[4..].to_vec()
-    };
+    let bytes = encode;
     assert_eq!(bytes(&0i32), [0x03, 0x00], "zero is not negative");
     assert_eq!(bytes(&-1i32), [0x04, 0x00]);
     assert_eq!(bytes(&127u8), [0x03, 0x7f]);
@@ -367,5 +367,134 @@ proptest! {
         b in crate::test_values::tree(),
     ) {
         prop_assert_eq!(a == b, fingerprint(&[("v", &a)]) == fingerprint(&[("v", &b)]));
+    }
+}
+
+/// A sequence whose `Serialize` hands out the elements given: `u8`s, then other values.
+struct Mixed(Vec<Element>);
+
+#[derive(Clone, Copy)]
+enum Element {
+    Byte(u8),
+    Wide(u16),
+    Text(&'static str),
+}
+
+impl Serialize for Mixed {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for element in &self.0 {
+            match element {
+                Element::Byte(byte) => seq.serialize_element(byte)?,
+                Element::Wide(wide) => seq.serialize_element(wide)?,
+                Element::Text(text) => seq.serialize_element(text)?,
+            }
+        }
+        seq.end()
+    }
+}
+
+/// A newtype around a byte, which the encoding sees through.
+#[derive(Serialize)]
+struct Octet(u8);
+
+/// Version 2's one new row: a sequence of `u8`s is a byte run, at the speed of its bytes.
+#[test]
+fn a_sequence_of_bytes_is_one_byte_run_and_anything_else_is_as_in_version_1() {
+    let run = [0x0f, 0x07, 0x00, 0xff, 0x00];
+    assert_eq!(encode(&vec![7u8, 0]), run);
+    assert_eq!(encode(&[7u8, 0]), run, "an array is a tuple: the same run");
+    assert_eq!(
+        encode(&[Octet(7), Octet(0)]),
+        run,
+        "newtypes are seen through"
+    );
+    let mixed = |elements: &[Element]| encode(&Mixed(elements.to_vec()));
+    assert_eq!(mixed(&[Element::Byte(7), Element::Byte(0)]), run);
+    // A byte run that meets another element is written again as version 1 wrote it, the
+    // escaped zero unescaped.
+    assert_eq!(
+        mixed(&[Element::Byte(0), Element::Byte(200), Element::Wide(3)]),
+        [0x0a, 0x03, 0x00, 0x03, 0xc8, 0x01, 0x03, 0x03, 0x0b]
+    );
+    assert_eq!(
+        mixed(&[Element::Byte(1), Element::Text("a")]),
+        [0x0a, 0x03, 0x01, 0x06, b'a', 0x00, 0x0b]
+    );
+    assert_eq!(
+        mixed(&[Element::Text("a"), Element::Byte(1)]),
+        [0x0a, 0x06, b'a', 0x00, 0x03, 0x01, 0x0b]
+    );
+    assert_eq!(mixed(&[]), [0x0a, 0x0b]);
+    assert_ne!(
+        encode(&vec![1u8]),
+        encode(&vec![1u16]),
+        "a byte run is not integers"
+    );
+    assert_ne!(
+        encode(&vec![1u8]),
+        encode(&serde_bytes_like(&[1])),
+        "nor serde bytes"
+    );
+}
+
+/// Version 1's bytes are kept wherever no byte run was written, and in a scope (part of a key).
+#[test]
+fn the_version_byte_says_whether_a_byte_run_is_inside() {
+    let staged = |params: &[(&'static str, &dyn erased::Param)]| {
+        let mut fp = Fingerprinter::new();
+        for (name, value) in params {
+            value.add(&mut fp, name);
+        }
+        let first = fp.staged.as_slice()[0];
+        let fingerprint = fp.finish().expect("fingerprints");
+        (first, fingerprint)
+    };
+    assert_eq!(staged(&[("n", &1u8), ("v", &vec![1u16])]).0, 1);
+    assert_eq!(
+        staged(&[("mixed", &Mixed(vec![Element::Byte(1), Element::Wide(2)]))]).0,
+        1
+    );
+    let (_, with_run) = staged(&[("data", &vec![1u8]), ("n", &1u8)]);
+    let mut by_hand = vec![0x02, 0x06, b'd', b'a', b't', b'a', 0x00, 0x0f, 0x01, 0x00];
+    by_hand.extend([0x06, b'n', 0x00, 0x03, 0x01]);
+    assert_eq!(
+        with_run.digest(),
+        &<[u8; 32]>::from(Sha256::digest(&by_hand))
+    );
+    assert_eq!(
+        encode_value(&vec![1u8]).expect("encodes"),
+        [0x0a, 0x03, 0x01, 0x0b]
+    );
+}
+
+/// A version 2 vector with a byte run, beside version 1's above; hashed outside Rust from
+/// `02`, `06 "data" 00`, `0f 00 ff 01 02 .. ff 00`, `06 "vpc_id" 00`, `06 "vpc-.." 00`.
+#[test]
+fn version_2_test_vector() {
+    let data: Vec<u8> = (0..=255).collect();
+    let fp = fingerprint(&[("data", &data), ("vpc_id", &"vpc-00c84bd9dcad1d728")]);
+    assert_eq!(
+        fp.to_string(),
+        "fc6e50017548adc6591c3eeacfe1af6de71cc06912c5c637ae4a9d5df858760c"
+    );
+}
+
+proptest! {
+    /// A byte sequence given whole (as the macro gives a `Vec<u8>` or `&[u8]` parameter)
+    /// encodes exactly as serde's element-by-element path.
+    #[test]
+    fn a_byte_parameter_given_whole_hashes_as_its_elements_would(
+        data in proptest::collection::vec(any::<u8>(), 0..2000),
+    ) {
+        let mut whole = Fingerprinter::new();
+        whole.byte_param("data", &data);
+        let mut each = Fingerprinter::new();
+        each.param("data", &data);
+        prop_assert_eq!(whole.staged.as_slice(), each.staged.as_slice());
+        prop_assert_eq!(whole.byte_runs, each.byte_runs);
+        let (whole, each) = (whole.finish().expect("fingerprints"), each.finish().expect("fingerprints"));
+        prop_assert_eq!(whole.params(), each.params());
     }
 }
