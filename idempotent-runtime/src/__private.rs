@@ -122,6 +122,16 @@ impl crate::bounds::Fingerprinted for ByteSeq<'_> {
     }
 }
 
+/// How many bytes a store keeps for `value` as a recorded output (format, tag and value), for
+/// the benchmarks' memory-per-record figure; `0` if it cannot be encoded.
+pub fn recorded_len<T: serde::Serialize + serde::de::DeserializeOwned>(value: T) -> usize {
+    let codec: Codec<T, Infallible> = Codec::ok_only(Serde::new());
+    match codec.encode(&Ok(value)) {
+        Some(Ok(bytes)) => bytes.len(),
+        _ => 0,
+    }
+}
+
 /// Wraps a handler returning a plain `T`.
 pub fn plain<T>(body: impl FnOnce() -> T) -> impl FnOnce() -> Result<T, Infallible> {
     move || Ok(body())

@@ -1,5 +1,6 @@
 //! Runs N calls of one kind, for instruction counts under callgrind, which do not move with
-//! machine noise: `instructions <handler|idempotent|tight|naive> <first|replay> <N>`. The cost of one
+//! machine noise: `instructions <handler|idempotent|tight|naive|fingerprint> <first|replay> <N>`
+//! (`fingerprint` is that step alone, the same for both kinds). The cost of one
 //! call is the difference of two runs (N = 2000 and N = 1000) divided by 1000, so setup
 //! cancels out:
 //!
@@ -13,6 +14,7 @@ use std::hint::black_box;
 use idempotent_benches::naive::Naive;
 use idempotent_benches::tight::Tight;
 use idempotent_benches::{handler, sample_request, Service};
+use idempotent_runtime::fingerprint::Fingerprinter;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,7 +23,9 @@ fn main() {
         args.get(1),
         args.get(2).and_then(|n| n.parse::<usize>().ok()),
     ) else {
-        eprintln!("usage: instructions <handler|idempotent|tight|naive> <first|replay> <N>");
+        eprintln!(
+            "usage: instructions <handler|idempotent|tight|naive|fingerprint> <first|replay> <N>"
+        );
         std::process::exit(2);
     };
     let tokens: Vec<String> = (0..count)
@@ -36,6 +40,11 @@ fn main() {
         "handler" => drop(black_box((handler(request.clone()), token(i)))),
         "idempotent" => drop(black_box(service.create(request.clone(), token(i)))),
         "tight" => drop(black_box(tight.call(request.clone(), token(i), handler))),
+        "fingerprint" => {
+            let mut fingerprinter = Fingerprinter::new();
+            fingerprinter.param("request", black_box(&request));
+            drop(black_box(fingerprinter.finish()));
+        }
         _ => drop(black_box(naive.call(request.clone(), token(i), handler))),
     };
     if replay {

@@ -1,7 +1,6 @@
 //! `decide`, the one state machine both drivers share: what a caller does with each answer of
 //! `begin`.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::*;
@@ -21,7 +20,7 @@ fn fingerprint(size: u32) -> Fingerprint {
 
 fn in_progress(size: u32, lease_remaining: Duration) -> Begin {
     Begin::Existing(Existing {
-        fingerprint: Arc::new(fingerprint(size)),
+        fingerprint: fingerprint(size),
         state: ExistingState::InProgress {
             owner: Fence(7),
             lease_remaining,

@@ -118,6 +118,14 @@ impl Fingerprint {
         }
     }
 
+    /// A fingerprint from its parts as a store keeps them.
+    pub(crate) fn from_slice(digest: [u8; 32], params: &[ParamDigest]) -> Self {
+        Self {
+            digest,
+            params: params.into(),
+        }
+    }
+
     /// The SHA-256 digest over every fingerprinted parameter.
     pub fn digest(&self) -> &[u8; 32] {
         &self.digest

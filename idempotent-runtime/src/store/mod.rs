@@ -102,9 +102,8 @@ pub enum Begin {
 /// A live record found by [`Store::begin`].
 #[derive(Debug)]
 pub struct Existing {
-    /// The fingerprint of the request that created the record (shared, so an in-memory
-    /// store hands it out without copying).
-    pub fingerprint: Arc<Fingerprint>,
+    /// The fingerprint of the request that created the record.
+    pub fingerprint: Fingerprint,
     /// Where that request is.
     pub state: ExistingState,
 }

@@ -181,7 +181,7 @@ pub async fn a_mismatch_sees_the_stored_fingerprint<H: Harness>(harness: &H) {
         panic!("a completed record must not be acquired by another request");
     };
     assert_eq!(
-        *existing.fingerprint,
+        existing.fingerprint,
         fingerprint(1),
         "the stored fingerprint changed"
     );

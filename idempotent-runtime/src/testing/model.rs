@@ -257,7 +257,7 @@ fn check_existing(record: &Record, existing: crate::store::Existing) -> Result<(
             ..
         } => (*fingerprint, format!("completed with {output:?}")),
     };
-    if *existing.fingerprint != fingerprint(number) {
+    if existing.fingerprint != fingerprint(number) {
         return diverged(format!(
             "begin reported another fingerprint than the record's (number {number})"
         ));

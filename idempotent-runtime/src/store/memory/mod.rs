@@ -30,7 +30,7 @@ use hashbrown::hash_table::OccupiedEntry;
 
 use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ManualClock, Store};
 use crate::{Fingerprint, Key, StoreError};
-use shard::{lock, Entry, Shard, State};
+use shard::{lock, Entry, Shard, State, StoredFingerprint};
 use sync::AtomicU64;
 
 pub use builder::MemoryStoreBuilder;
@@ -219,7 +219,7 @@ impl Store for MemoryStore {
             }
             let took_over = matches!(entry.state, State::InProgress { .. });
             let fence = self.next_fence();
-            entry.fingerprint = Arc::new(fingerprint.clone());
+            entry.fingerprint = StoredFingerprint::of(fingerprint);
             entry.state = in_progress(fence);
             if took_over {
                 shard.wake(&state);
@@ -231,7 +231,7 @@ impl Store for MemoryStore {
         let entry = Entry {
             hash,
             key: key.as_bytes().into(),
-            fingerprint: Arc::new(fingerprint.clone()),
+            fingerprint: StoredFingerprint::of(fingerprint),
             state: in_progress(fence),
         };
         state.records.insert_unique(hash, entry, |entry| entry.hash);
@@ -308,7 +308,7 @@ fn existing(entry: &Entry, now: Instant) -> Existing {
         },
     };
     Existing {
-        fingerprint: Arc::clone(&entry.fingerprint),
+        fingerprint: entry.fingerprint.fingerprint(),
         state,
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use hashbrown::HashTable;
 
 use super::sync::{Condvar, Mutex, MutexGuard, Notify};
+use crate::fingerprint::ParamDigest;
 #[cfg(any(doc, test))]
 use crate::store::HELD;
 use crate::store::{Fence, ABANDONED_RETENTION};
@@ -33,8 +34,30 @@ pub(super) struct ShardState {
 pub(super) struct Entry {
     pub(super) hash: u64,
     pub(super) key: Box<[u8]>,
-    pub(super) fingerprint: Arc<Fingerprint>,
+    pub(super) fingerprint: StoredFingerprint,
     pub(super) state: State,
+}
+
+/// A fingerprint as a record keeps it: its parameters in a slice of their own length, not the
+/// inline room a fingerprint being built has (a record is kept for hours; a request's
+/// fingerprint lives for one call).
+pub(super) struct StoredFingerprint {
+    digest: [u8; 32],
+    params: Box<[ParamDigest]>,
+}
+
+impl StoredFingerprint {
+    pub(super) fn of(fingerprint: &Fingerprint) -> Self {
+        Self {
+            digest: *fingerprint.digest(),
+            params: fingerprint.params().into(),
+        }
+    }
+
+    /// The fingerprint again, for a caller that found the record.
+    pub(super) fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::from_slice(self.digest, &self.params)
+    }
 }
 
 pub(super) enum State {

@@ -244,7 +244,7 @@ fn begin_row(row: &tokio_postgres::Row, fence: i64) -> Result<Begin, StoreError>
     }
     let fingerprint: Vec<u8> = row.try_get(2).map_err(corrupt)?;
     let params: Vec<u8> = row.try_get(3).map_err(corrupt)?;
-    let fingerprint = Arc::new(decode_fingerprint(&fingerprint, &params)?);
+    let fingerprint = decode_fingerprint(&fingerprint, &params)?;
     let state = if row.try_get::<_, bool>(5).map_err(corrupt)? {
         let output: Option<Vec<u8>> = row.try_get(7).map_err(corrupt)?;
         let output =

@@ -230,10 +230,7 @@ fn begin_answer(value: Value) -> Result<Begin, StoreError> {
                 }
                 _ => return Err(foreign()),
             };
-            Ok(Begin::Existing(Existing {
-                fingerprint: Arc::new(fingerprint),
-                state,
-            }))
+            Ok(Begin::Existing(Existing { fingerprint, state }))
         }
         _ => Err(foreign()),
     }

@@ -204,7 +204,7 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 }
 
 fn existing(row: Row, now: i64) -> Result<Begin, StoreError> {
-    let fingerprint = Arc::new(decode_fingerprint(&row.fingerprint, &row.params)?);
+    let fingerprint = decode_fingerprint(&row.fingerprint, &row.params)?;
     let state = match (row.completed, row.output) {
         (true, Some(output)) => ExistingState::Completed {
             output: output.into(),
