@@ -7,9 +7,14 @@ pub fn url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-/// Runs `statements` on a fresh connection, on a runtime of its own (callable from `Drop`).
-pub fn execute(statements: &str) -> Result<(), tokio_postgres::Error> {
-    let (url, statements) = (url(), statements.to_owned());
+/// Runs `work` with a fresh connection, on a runtime of its own (callable from `Drop`).
+fn on_fresh_connection<T, F, Fut>(work: F) -> Result<T, tokio_postgres::Error>
+where
+    T: Send + 'static,
+    F: FnOnce(tokio_postgres::Client) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+{
+    let url = url();
     let run = move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -18,15 +23,30 @@ pub fn execute(statements: &str) -> Result<(), tokio_postgres::Error> {
         runtime.block_on(async {
             let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
             let driver = tokio::spawn(connection);
-            let done = client.batch_execute(&statements).await;
-            drop(client);
+            // `work` owns the client: the connection ends when it is done.
+            let done = work(client).await;
             let _ = driver.await;
             done
         })
     };
     std::thread::spawn(run)
         .join()
-        .expect("the statement thread")
+        .expect("the connection thread")
+}
+
+/// Runs `statements` on a fresh connection.
+pub fn execute(statements: &str) -> Result<(), tokio_postgres::Error> {
+    let statements = statements.to_owned();
+    on_fresh_connection(move |client| async move { client.batch_execute(&statements).await })
+}
+
+/// The first column of the first row `query` answers, as an `i64` (`None` for no row).
+pub fn scalar(query: &str) -> Result<Option<i64>, tokio_postgres::Error> {
+    let query = query.to_owned();
+    on_fresh_connection(move |client| async move {
+        let row = client.query_opt(&query, &[]).await?;
+        Ok(row.map(|row| row.get::<_, i64>(0)))
+    })
 }
 
 /// Checks that PostgreSQL answers; panics with how to start it if not. Tests never skip silently.

@@ -1,6 +1,7 @@
 //! `PostgresStore` behind `#[idempotent]`: two services sharing one schema run a request
 //! once, a duplicate waiting (`concurrent = "wait"`) gets the first run's result through
-//! LISTEN/NOTIFY, and a down database fails closed.
+//! LISTEN/NOTIFY, a replay writes nothing, a table of an earlier release is migrated, and a
+//! down database fails closed.
 #![cfg(feature = "postgres")]
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -274,4 +275,100 @@ async fn a_failed_migrate_leaves_the_connection_usable() {
         gate: Arc::new(Notify::new()),
     };
     volumes.create(1, "after-failure".into()).await.unwrap();
+}
+
+/// A registered waiter is woken by the owner's `complete` (NOTIFY is sent because the record
+/// counts a waiter), long before its lease would have made it look again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registered_waiter_is_notified_not_left_to_its_lease() {
+    postgres_server::require();
+    let schema = SchemaGuard(postgres_server::unique_schema("notified"));
+    let gate = Arc::new(Notify::new());
+    let first = Arc::new(Volumes::new(&schema.0, gate.clone()).await);
+    let second = Arc::new(Volumes::new(&schema.0, gate.clone()).await);
+    let running = tokio::spawn({
+        let first = first.clone();
+        async move { first.slow_create(5, "notified".into()).await }
+    });
+    while first.created.load(SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let waiting = tokio::spawn({
+        let second = second.clone();
+        async move { second.slow_create(5, "notified".into()).await }
+    });
+    let waiters = format!("SELECT waiters::bigint FROM \"{}\".records", schema.0);
+    let registered = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while postgres_server::scalar(&waiters).unwrap() != Some(1) {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    });
+    registered
+        .await
+        .expect("the waiter registers on the record");
+    gate.notify_one();
+    let result = running.await.unwrap().unwrap();
+    // The lease is 60 s: a waiter that was not notified would still be waiting at 10.
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+        .await
+        .expect("the waiter was notified")
+        .unwrap()
+        .unwrap();
+    assert_eq!(waited, result);
+    assert_eq!(second.created.load(SeqCst), 0, "the waiter ran the handler");
+}
+
+/// A replay reads the record without locking or writing it: the row's `xmax` (set by any
+/// lock or update) stays 0. The upsert of the first release locked the row on every replay.
+#[tokio::test]
+async fn a_replay_neither_locks_nor_writes_the_record() {
+    postgres_server::require();
+    let schema = SchemaGuard(postgres_server::unique_schema("readonly"));
+    let volumes = Volumes::new(&schema.0, Arc::new(Notify::new())).await;
+    let created = volumes.create(3, "read-only".into()).await.unwrap();
+    let xmax = format!("SELECT xmax::text::bigint FROM \"{}\".records", schema.0);
+    assert_eq!(postgres_server::scalar(&xmax).unwrap(), Some(0));
+    for _ in 0..3 {
+        assert_eq!(
+            volumes.create(3, "read-only".into()).await.unwrap(),
+            created
+        );
+    }
+    assert!(matches!(
+        volumes.create(4, "read-only".into()).await,
+        Err(IdempotencyError::IdempotentParameterMismatch { .. })
+    ));
+    assert_eq!(
+        postgres_server::scalar(&xmax).unwrap(),
+        Some(0),
+        "a replay or a mismatch locked the row"
+    );
+    assert_eq!(volumes.created.load(SeqCst), 1);
+}
+
+/// A table created by the first release (no `waiters` column) gains it on `migrate`, and the
+/// store works on it, waiters included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_upgrades_a_table_of_the_first_release() {
+    postgres_server::require();
+    let schema = SchemaGuard(postgres_server::unique_schema("upgraded"));
+    postgres_server::execute(&format!(
+        "CREATE SCHEMA \"{0}\";
+         CREATE TABLE \"{0}\".records (
+            key bytea PRIMARY KEY, fingerprint bytea NOT NULL, params bytea NOT NULL,
+            fence bigint NOT NULL, completed boolean NOT NULL, taken_over boolean NOT NULL,
+            deadline timestamptz NOT NULL, output bytea
+         );
+         CREATE INDEX records_deadline ON \"{0}\".records (deadline);",
+        schema.0
+    ))
+    .unwrap();
+    let volumes = Volumes::new(&schema.0, Arc::new(Notify::new())).await;
+    let created = volumes.create(2, "upgraded".into()).await.unwrap();
+    assert_eq!(volumes.create(2, "upgraded".into()).await.unwrap(), created);
+    let column = format!(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = '{}' AND column_name = 'waiters'",
+        schema.0
+    );
+    assert_eq!(postgres_server::scalar(&column).unwrap(), Some(1));
 }

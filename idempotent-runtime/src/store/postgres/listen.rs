@@ -40,8 +40,9 @@ pub(super) async fn wait(
             .batch_execute(&format!("LISTEN \"{}\"", store.inner.sql.channel))
             .await
             .map_err(|err| error("listen", err))?;
-        // Listening before looking: a change after this point cannot be missed.
-        if !store.running(key, owner).await? {
+        // Listening before registering: a change after this point cannot be missed, and once
+        // registered, the owner's `complete` or `release` notifies.
+        if !store.watch(key, owner).await? {
             return Ok(());
         }
         let wanted = super::notify_payload(key);

@@ -1,11 +1,13 @@
 //! `PostgresStore`: records in PostgreSQL, beside a fleet's own data. Feature `postgres`.
 //!
 //! One table per schema (default `idempotent`), created by [`PostgresStore::migrate`] or by
-//! your own migrations ([`PostgresStore::migration_sql`]). `begin` is one
-//! `INSERT .. ON CONFLICT .. DO UPDATE .. WHERE` statement that takes a free or dead key and
-//! otherwise reads the live record; `complete` and `release` are single statements
-//! conditioned on the fence that also `NOTIFY` waiters, who `LISTEN` on the schema's channel
-//! (`idempotent_{schema}`) rather than poll. Expired rows stay until
+//! your own migrations ([`PostgresStore::migration_sql`]). `begin` is one statement that
+//! inserts a new key or takes over a dead record, and otherwise reads the live record without
+//! writing (a replay costs no WAL and no commit wait); `complete` and `release` are single
+//! statements conditioned on the fence. Waiters register on the record and `LISTEN` on the
+//! schema's channel (`idempotent_{schema}`) rather than poll; `complete` and `release`
+//! `NOTIFY` only a record that has waiters, since a notification serialises the commits of
+//! the whole cluster. Expired rows stay until
 //! [`PostgresStore::purge_expired`] removes them (call it from a periodic job); a dead row is
 //! also replaced when its key is used again.
 
@@ -31,6 +33,9 @@ use sql::Statements;
 
 /// The schema when none is given.
 pub const DEFAULT_SCHEMA: &str = "idempotent";
+
+/// Connections in the pool when none is given.
+pub const DEFAULT_POOL_SIZE: usize = 16;
 
 /// A store in PostgreSQL, for a fleet recording idempotency beside its own data.
 ///
@@ -66,6 +71,7 @@ struct Inner {
     pool: Pool,
     config: tokio_postgres::Config,
     schema: String,
+    pool_size: usize,
     sql: Statements,
     fences: AtomicU64,
     fence_seed: RandomState,
@@ -73,7 +79,8 @@ struct Inner {
 
 impl PostgresStore {
     /// A store for the database at `url` (`postgres://user@host:port/db` or `host=.. user=..`),
-    /// in the schema [`DEFAULT_SCHEMA`]. Connections are made on first use, in a pool of 16.
+    /// in the schema [`DEFAULT_SCHEMA`]. Connections are made on first use, in a pool of
+    /// [`DEFAULT_POOL_SIZE`].
     pub fn new(url: &str) -> Result<Self, StoreError> {
         let mut config = tokio_postgres::Config::from_str(url).map_err(|err| {
             StoreError::from_driver(
@@ -83,17 +90,41 @@ impl PostgresStore {
             )
         })?;
         config.connect_timeout(Duration::from_secs(5));
-        Self::with_config(config, DEFAULT_SCHEMA)
+        Self::with_config(config, DEFAULT_SCHEMA, DEFAULT_POOL_SIZE)
     }
 
     /// Puts the table in `schema`, to share a database between services or tests. The name
     /// is a lowercase identifier (`a-z`, `0-9`, `_`, not starting with a digit, at most 48
     /// characters); SQL keywords such as `user` or `order` are fine, as names are quoted.
     pub fn with_schema(self, schema: &str) -> Result<Self, StoreError> {
-        Self::with_config(self.inner.config.clone(), schema)
+        Self::with_config(self.inner.config.clone(), schema, self.inner.pool_size)
     }
 
-    fn with_config(config: tokio_postgres::Config, schema: &str) -> Result<Self, StoreError> {
+    /// Keeps up to `size` connections (at least one), for as many statements at once; more
+    /// than the server has cores seldom helps.
+    ///
+    /// ```
+    /// # #[cfg(feature = "postgres")] {
+    /// use idempotent_runtime::PostgresStore;
+    /// let store = PostgresStore::new("postgres://localhost/app").unwrap().with_pool_size(32).unwrap();
+    /// assert_eq!(store.pool_size(), 32);
+    /// # }
+    /// ```
+    pub fn with_pool_size(self, size: usize) -> Result<Self, StoreError> {
+        let schema = self.inner.schema.clone();
+        Self::with_config(self.inner.config.clone(), &schema, size.max(1))
+    }
+
+    /// How many connections the pool keeps at most.
+    pub fn pool_size(&self) -> usize {
+        self.inner.pool_size
+    }
+
+    fn with_config(
+        config: tokio_postgres::Config,
+        schema: &str,
+        pool_size: usize,
+    ) -> Result<Self, StoreError> {
         if !sql::is_identifier(schema) {
             return Err(StoreError::new(
                 StoreErrorKind::Other,
@@ -110,7 +141,7 @@ impl PostgresStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(16)
+            .max_size(pool_size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(Duration::from_secs(5)))
             .create_timeout(Some(Duration::from_secs(5)))
@@ -128,6 +159,7 @@ impl PostgresStore {
                 pool,
                 config,
                 schema: schema.to_owned(),
+                pool_size,
                 sql: Statements::new(schema),
                 fences: AtomicU64::new(0),
                 fence_seed: RandomState::new(),
@@ -217,16 +249,17 @@ impl PostgresStore {
         })
     }
 
-    async fn running(&self, key: &Key, owner: Fence) -> Result<bool, StoreError> {
+    /// Registers a waiter on the record, if `owner` still runs it: whether it does.
+    async fn watch(&self, key: &Key, owner: Fence) -> Result<bool, StoreError> {
         let client = self.client().await?;
         let statement = client
-            .prepare_cached(&self.inner.sql.running)
+            .prepare_cached(&self.inner.sql.watch)
             .await
             .map_err(|err| error("prepare", err))?;
         let rows = client
             .query(&statement, &[&key.as_bytes(), &(owner.0 as i64)])
             .await
-            .map_err(|err| error("read the record", err))?;
+            .map_err(|err| error("register a waiter", err))?;
         Ok(!rows.is_empty())
     }
 }

@@ -1,7 +1,11 @@
 //! The PostgreSQL table and the statements on it, for one schema.
 //!
 //! `deadline` is the lease's end while a record is in progress and its expiry once completed;
-//! a record is live while `deadline` is in the future. All times are the server's
+//! a record is live while `deadline` is in the future. `waiters` counts the callers that
+//! registered to be woken (`concurrent = "wait"`): `complete` and `release` notify only when
+//! it is not zero, because a `NOTIFY` serialises every committing transaction of the cluster.
+//! A replay or a mismatch writes nothing: `begin` inserts only a new key and updates only a
+//! dead record, so reading a live one takes no lock, no transaction id and no WAL. All times are the server's
 //! (`clock_timestamp()`), so a fleet shares one clock. The schema's name is always quoted, so
 //! a name that is also an SQL keyword (`user`, `order`) works.
 
@@ -12,7 +16,7 @@ pub(super) struct Statements {
     pub(super) complete: String,
     pub(super) release: String,
     pub(super) renew: String,
-    pub(super) running: String,
+    pub(super) watch: String,
     pub(super) purge: String,
     pub(super) channel: String,
 }
@@ -38,8 +42,10 @@ CREATE TABLE IF NOT EXISTS \"{schema}\".records (
     completed   boolean NOT NULL,
     taken_over  boolean NOT NULL,
     deadline    timestamptz NOT NULL,
-    output      bytea
+    output      bytea,
+    waiters     integer NOT NULL DEFAULT 0
 );
+ALTER TABLE \"{schema}\".records ADD COLUMN IF NOT EXISTS waiters integer NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS records_deadline ON \"{schema}\".records (deadline);"
     )
 }
@@ -55,55 +61,73 @@ impl Statements {
         let channel = format!("idempotent_{schema}");
         Self {
             migrate: migration(schema),
-            // One statement: take the key if it is free or dead, else read the live record.
-            // When a concurrent writer's row is not yet visible to this statement's snapshot,
-            // it answers no row at all and the caller runs it again.
+            // One statement: insert a new key, or take over a dead record, or else read the
+            // live one. The key is looked up once; the insert runs only for a key not seen and
+            // the update only for a dead record, so reading a live record writes nothing. When
+            // a concurrent writer's row is not yet visible to this statement's snapshot, it
+            // answers no row at all and the caller runs it again.
             begin: format!(
-                "WITH acquired AS (
-                    INSERT INTO {table} AS r (key, fingerprint, params, fence, completed, taken_over, deadline, output)
-                    VALUES ($1, $2, $3, $4, false, false, clock_timestamp() + $5 * interval '1 millisecond', NULL)
-                    ON CONFLICT (key) DO UPDATE
-                        SET fingerprint = excluded.fingerprint, params = excluded.params, fence = excluded.fence,
-                            completed = false, taken_over = NOT r.completed, deadline = excluded.deadline, output = NULL
-                        WHERE r.deadline <= clock_timestamp()
+                "WITH existing AS (
+                    SELECT fingerprint, params, fence, completed, deadline, output,
+                           deadline > clock_timestamp() AS live
+                    FROM {table} WHERE key = $1::bytea
+                ), inserted AS (
+                    INSERT INTO {table} (key, fingerprint, params, fence, completed, taken_over, deadline, output, waiters)
+                    SELECT $1::bytea, $2::bytea, $3::bytea, $4::bigint, false, false,
+                           clock_timestamp() + $5::float8 * interval '1 millisecond', NULL, 0
+                    WHERE NOT EXISTS (SELECT 1 FROM existing)
+                    ON CONFLICT (key) DO NOTHING
                     RETURNING taken_over
+                ), taken AS (
+                    UPDATE {table} AS r
+                    SET fingerprint = $2::bytea, params = $3::bytea, fence = $4::bigint, completed = false,
+                        taken_over = NOT r.completed, output = NULL, waiters = 0,
+                        deadline = clock_timestamp() + $5::float8 * interval '1 millisecond'
+                    WHERE r.key = $1::bytea AND r.deadline <= clock_timestamp()
+                      AND EXISTS (SELECT 1 FROM existing WHERE NOT live)
+                    RETURNING r.taken_over
+                ), acquired AS (
+                    SELECT taken_over FROM inserted UNION ALL SELECT taken_over FROM taken
                 )
                 SELECT true, taken_over, NULL::bytea, NULL::bytea, NULL::bigint, NULL::boolean, NULL::bigint, NULL::bytea
                 FROM acquired
                 UNION ALL
                 SELECT false, false, fingerprint, params, fence, completed,
                        greatest(0, (extract(epoch FROM deadline - clock_timestamp()) * 1000)::bigint), output
-                FROM {table}
-                WHERE key = $1 AND deadline > clock_timestamp() AND NOT EXISTS (SELECT 1 FROM acquired)"
+                FROM existing WHERE live AND NOT EXISTS (SELECT 1 FROM acquired)"
             ),
             // Completes, or finds the record already completed under this fence (a retried
-            // complete whose first answer was lost): either way one row comes back.
+            // complete whose first answer was lost): either way one row comes back. Waiters,
+            // if any registered, are notified.
             complete: format!(
                 "WITH done AS (
                     UPDATE {table} SET completed = true, output = $3,
                         deadline = clock_timestamp() + $4 * interval '1 millisecond'
                     WHERE key = $1 AND fence = $2 AND NOT completed
-                    RETURNING key
+                    RETURNING waiters
                 )
-                SELECT pg_notify('{channel}', $5) FROM done
+                SELECT CASE WHEN waiters > 0 THEN pg_notify('{channel}', $5) END FROM done
                 UNION ALL
                 SELECT NULL FROM {table}
                 WHERE key = $1 AND fence = $2 AND completed AND NOT EXISTS (SELECT 1 FROM done)"
             ),
             release: format!(
                 "WITH gone AS (
-                    DELETE FROM {table} WHERE key = $1 AND fence = $2 AND NOT completed RETURNING key
+                    DELETE FROM {table} WHERE key = $1 AND fence = $2 AND NOT completed RETURNING waiters
                 )
-                SELECT pg_notify('{channel}', $3) FROM gone"
+                SELECT CASE WHEN waiters > 0 THEN pg_notify('{channel}', $3) END FROM gone"
             ),
             renew: format!(
                 "UPDATE {table} SET deadline = clock_timestamp() + $3 * interval '1 millisecond'
                  WHERE key = $1 AND fence = $2 AND NOT completed
                  RETURNING key"
             ),
-            running: format!(
-                "SELECT 1 FROM {table}
-                 WHERE key = $1 AND fence = $2 AND NOT completed AND deadline > clock_timestamp()"
+            // A waiter registers (so the owner's `complete` or `release` notifies) and learns
+            // in the same statement whether the owner still runs: no row means it is done.
+            watch: format!(
+                "UPDATE {table} SET waiters = waiters + 1
+                 WHERE key = $1 AND fence = $2 AND NOT completed AND deadline > clock_timestamp()
+                 RETURNING key"
             ),
             // Completed rows past their TTL; in-progress rows abandoned past their retention
             // (a worker that late could still complete, if nobody took over).
