@@ -4,7 +4,7 @@
 //! per caller), and print calls/s, p50 and p99; then `redis-benchmark -t set,get` and
 //! `pgbench -M prepared` (a one-row insert, a select by key) at the same C, and a raw
 //! rusqlite insert. Round trips per call are read from the servers' own counters (Redis'
-//! commands processed; PostgreSQL's transactions and WAL records).
+//! scripts run; PostgreSQL's transactions, with its WAL records).
 //!
 //! ```sh
 //! cargo run --release -p idempotent-benches --features stores --bin load -- [redis] [postgres] [sqlite] [--seconds 5] [--pool 16]
@@ -150,15 +150,21 @@ fn psql_number(sql: &str) -> Option<f64> {
         .ok()
 }
 
-/// Redis' count of commands processed.
-fn redis_commands() -> Option<f64> {
+/// How many scripts Redis has run: each of the store's steps is one `EVALSHA`, one round trip
+/// (the commands a script runs inside are not round trips, so they are not counted).
+fn redis_scripts() -> Option<f64> {
     let info = output(
         "redis-cli",
-        &["-h", "127.0.0.1", "-p", "6379", "info", "stats"],
+        &["-h", "127.0.0.1", "-p", "6379", "info", "commandstats"],
     )?;
-    info.lines()
-        .find_map(|line| line.strip_prefix("total_commands_processed:"))
-        .and_then(|n| n.trim().parse().ok())
+    let calls = |command: &str| {
+        info.lines()
+            .find_map(|line| line.strip_prefix(command))
+            .and_then(|stats| stats.strip_prefix("calls="))
+            .and_then(|stats| stats.split(',').next()?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Some(calls("cmdstat_evalsha:") + calls("cmdstat_eval:"))
 }
 
 /// PostgreSQL's committed transactions and WAL records so far (a backend reports its counts
@@ -289,7 +295,7 @@ async fn redis(seconds: f64) {
                 Kind::First,
                 &run,
                 &connect,
-                redis_commands,
+                redis_scripts,
             )
             .await,
             measure(
@@ -298,23 +304,23 @@ async fn redis(seconds: f64) {
                 Kind::Replay,
                 &run,
                 &connect,
-                redis_commands,
+                redis_scripts,
             )
             .await,
         );
-        let (Some((first, first_commands)), Some((replay, replay_commands))) = phases else {
+        let (Some((first, first_scripts)), Some((replay, replay_scripts))) = phases else {
             println!("C={concurrency}: Redis is not reachable at {REDIS}");
             return;
         };
-        let per_call = |commands: Option<f64>, phase: &Phase| {
-            commands.map_or("-".into(), |n| format!("{:.2}", n / phase.calls as f64))
+        let per_call = |scripts: Option<f64>, phase: &Phase| {
+            scripts.map_or("-".into(), |n| format!("{:.2}", n / phase.calls as f64))
         };
         println!(
-            "C={concurrency:<2} first  {} ({} commands a call) | replay {} ({} commands a call)",
+            "C={concurrency:<2} first  {} ({} round trips a call) | replay {} ({} round trips a call)",
             first.show(),
-            per_call(first_commands, &first),
+            per_call(first_scripts, &first),
             replay.show(),
-            per_call(replay_commands, &replay),
+            per_call(replay_scripts, &replay),
         );
         match redis_benchmark(concurrency) {
             Some((set, get)) => println!(
