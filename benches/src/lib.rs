@@ -96,4 +96,10 @@ impl Service {
     pub fn create(&self, request: CreateRouteTable, token: &str) -> RouteTable {
         handler(request)
     }
+
+    /// [`handler`] as an async fn, made idempotent.
+    #[idempotent(token = "token", store = self.store, name = "CreateRouteTableAsync")]
+    pub async fn create_async(&self, request: CreateRouteTable, token: &str) -> RouteTable {
+        handler(request)
+    }
 }
