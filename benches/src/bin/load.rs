@@ -202,7 +202,7 @@ fn redis_benchmark(concurrency: usize) -> Option<(f64, f64)> {
         text.split(['\r', '\n'])
             .filter_map(|line| line.trim().strip_prefix(name))
             .filter_map(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-            .last()
+            .next_back()
     };
     Some((rate("SET:")?, rate("GET:")?))
 }
