@@ -79,6 +79,21 @@ impl<'de> Reader<'de> {
         std::str::from_utf8(self.take(len)?).map_err(|_| CodecError::new("a string is not UTF-8"))
     }
 
+    /// A string where one is expected (a `String` field, a field name): read without going
+    /// through [`any`](Self::any)'s dispatch on every tag; anything else goes through it.
+    fn expected_str<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        if let [STR, len @ ..0x80, rest @ ..] = self.input {
+            let len = usize::from(*len);
+            if let Some(bytes) = rest.get(..len) {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|_| CodecError::new("a string is not UTF-8"))?;
+                self.input = &rest[len..];
+                return visitor.visit_borrowed_str(text);
+            }
+        }
+        self.any(visitor)
+    }
+
     fn cut_short() -> CodecError {
         CodecError::new("the value is cut short")
     }
@@ -184,13 +199,25 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         }
     }
 
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.expected_str(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.expected_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.expected_str(visitor)
+    }
+
     fn is_human_readable(&self) -> bool {
         true
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct ignored_any
     }
 }
 

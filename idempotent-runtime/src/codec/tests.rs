@@ -217,6 +217,42 @@ fn hash_maps_and_strings_replay() {
     round_trip(map);
     round_trip("zero \0 inside, and ünïcode".to_string());
     round_trip('\0');
+    // Lengths on both sides of the one-byte length a string is read fast with.
+    for len in [0, 1, 127, 128, 300] {
+        round_trip("é".repeat(len / 2) + &"x".repeat(len % 2));
+        round_trip("x".repeat(len));
+    }
+}
+
+/// A string, a field name or an identifier where the bytes hold something else is an error
+/// (read through the general path), never a panic or a wrong value.
+#[test]
+fn a_string_where_another_value_is_stored_is_an_error() {
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let not_utf8_name = b"\x02O\x0e\x01\x0a\x02\xff\xfe\x0a\x01x";
+    let not_utf8_value = b"\x02O\x0e\x01\x0a\x04name\x0a\x02\xc3\x28";
+    let number_for_a_string = b"\x02O\x0e\x01\x0a\x04name\x05\x07";
+    let cut_short = b"\x02O\x0e\x01\x0a\x04name\x0a\x09ab";
+    for bytes in [
+        &not_utf8_name[..],
+        not_utf8_value,
+        number_for_a_string,
+        cut_short,
+    ] {
+        let err = ok_only::<Named, ()>()
+            .decode(bytes)
+            .expect_err("not a Named");
+        assert_eq!(err.kind(), StoreErrorKind::Corrupt, "{bytes:?}");
+    }
+    let fine = b"\x02O\x0e\x01\x0a\x04name\x0a\x01x";
+    let named = ok_only::<Named, ()>()
+        .decode(fine)
+        .expect("decodes")
+        .expect("ok");
+    assert_eq!(named.name, "x");
 }
 
 /// The format's bytes are pinned: a record written today decodes in every later release.

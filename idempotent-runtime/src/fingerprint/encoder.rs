@@ -119,14 +119,13 @@ impl<'a> Encoder<'a> {
     /// strings compare like their encodings, so a map with string keys in order (any
     /// `BTreeMap<String, _>`) is already canonical.
     pub(super) fn tagged_bytes(&mut self, tag: u8, bytes: &[u8]) {
-        self.tag(tag);
         // Most strings hold no zero: a branch-free pass (which the compiler vectorises) says
         // so, cheaper than a search's set-up on a short string.
         if !bytes.iter().fold(false, |zero, &byte| zero | (byte == 0)) {
-            self.out.extend_from_slice(bytes);
-            self.out.push(0);
+            self.out.extend_framed(tag, bytes, 0);
             return;
         }
+        self.tag(tag);
         let mut from = 0;
         // A vectorised search finds the zeros; the bytes between them are copied whole.
         for zero in memchr::memchr_iter(0, bytes) {

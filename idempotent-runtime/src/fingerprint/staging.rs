@@ -50,6 +50,25 @@ impl Staging {
     }
 
     /// Moves the staged bytes to the heap, with room for `bytes` and as much again.
+    /// `first`, `bytes`, then `last`: a tagged, terminated string in one bounds check.
+    #[inline]
+    pub(crate) fn extend_framed(&mut self, first: u8, bytes: &[u8], last: u8) {
+        let end = self.len + bytes.len() + 2;
+        match (&mut self.spilled, self.inline.get_mut(self.len..end)) {
+            (None, Some([head, middle @ .., tail])) => {
+                *head = first;
+                middle.copy_from_slice(bytes);
+                *tail = last;
+                self.len = end;
+            }
+            _ => {
+                self.push(first);
+                self.extend_from_slice(bytes);
+                self.push(last);
+            }
+        }
+    }
+
     #[cold]
     fn spill(&mut self, bytes: &[u8]) {
         let mut heap = Vec::with_capacity((INLINE + bytes.len()) * 2);
