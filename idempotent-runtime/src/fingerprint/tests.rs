@@ -498,3 +498,17 @@ proptest! {
         prop_assert_eq!(whole.params(), each.params());
     }
 }
+
+/// A lone parameter's digest is the fingerprint's own first bytes: a mismatch still names it.
+#[test]
+fn a_lone_parameter_is_named_by_the_fingerprint_itself() {
+    let a = fingerprint(&[("request", &"a")]);
+    let b = fingerprint(&[("request", &"b")]);
+    let first: [u8; 8] = a.digest()[..8].try_into().expect("eight bytes");
+    assert_eq!(a.params()[0].digest, u64::from_le_bytes(first));
+    assert_eq!(b.mismatched(&a), ["request"]);
+    assert!(a.mismatched(&a.clone()).is_empty());
+    // From one parameter to two, the one they share is named beside the new one.
+    let two = fingerprint(&[("request", &"a"), ("zone", &1u8)]);
+    assert_eq!(two.mismatched(&a), ["request", "zone"]);
+}

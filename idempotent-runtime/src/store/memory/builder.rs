@@ -5,7 +5,6 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use super::shard::Shard;
-use super::sync::AtomicU64;
 use super::{Inner, MemoryStore, DEFAULT_CAPACITY};
 use crate::store::ManualClock;
 
@@ -60,7 +59,6 @@ impl MemoryStoreBuilder {
                 shards: (0..shards).map(|_| Shard::new()).collect(),
                 shard_capacity: self.capacity.div_ceil(shards),
                 clock: self.clock,
-                fences: AtomicU64::new(0),
                 seed: RandomState::new().hash_one(0u8),
             }),
         }

@@ -22,7 +22,6 @@ mod shard;
 mod sync;
 
 use std::future::{ready, Future};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -30,8 +29,7 @@ use hashbrown::hash_table::OccupiedEntry;
 
 use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ManualClock, Store};
 use crate::{Fingerprint, Key, StoreError};
-use shard::{lock, Entry, Shard, State, StoredFingerprint};
-use sync::AtomicU64;
+use shard::{lock, Entry, Shard, ShardState, State, StoredFingerprint};
 
 pub use builder::MemoryStoreBuilder;
 
@@ -67,7 +65,6 @@ struct Inner {
     shards: Box<[Shard]>,
     shard_capacity: usize,
     clock: Option<ManualClock>,
-    fences: AtomicU64,
     seed: u64,
 }
 
@@ -135,11 +132,19 @@ impl MemoryStore {
     /// The shard of a key's hash. The table's buckets use the hash's low bits, so the shard
     /// takes bits from the middle (the shard count is a power of two).
     fn shard(&self, hash: u64) -> &Shard {
-        &self.inner.shards[((hash >> 32) as usize) & (self.inner.shards.len() - 1)]
+        &self.inner.shards[self.shard_index(hash)]
     }
 
-    fn next_fence(&self) -> Fence {
-        Fence(self.inner.fences.fetch_add(1, Ordering::Relaxed) + 1)
+    fn shard_index(&self, hash: u64) -> usize {
+        ((hash >> 32) as usize) & (self.inner.shards.len() - 1)
+    }
+
+    /// A fence no owner of this shard's records had: the shard's own count of acquisitions
+    /// (kept under its lock, so threads on other shards never share a counter's cache line)
+    /// above the shard's index (at most 16 bits).
+    fn next_fence(&self, acquisitions: &mut u64, hash: u64) -> Fence {
+        *acquisitions += 1;
+        Fence(*acquisitions << 16 | self.shard_index(hash) as u64)
     }
 
     /// Steps 2 and 3 share this: if `fence` still holds the record, `finish` changes it (one
@@ -189,14 +194,26 @@ impl MemoryStore {
         let shard = self.shard(hash);
         let mut notified = std::pin::pin!(shard.notify.notified());
         {
-            let state = lock(shard);
+            let mut state = lock(shard);
             if !state.is_running_under(hash, key, owner, self.now()) {
                 return;
             }
-            // Registered under the lock: a change made after it cannot be missed.
+            // Registered and counted under the lock: a change made after it cannot be missed.
             notified.as_mut().enable();
+            state.async_waiters += 1;
         }
+        // Uncounted however the wait ends, a cancelled task included.
+        let _counted = AsyncWaiter(shard);
         let _ = tokio::time::timeout(timeout, notified).await;
+    }
+}
+
+/// A task counted in its shard's `async_waiters` while it waits.
+struct AsyncWaiter<'s>(&'s Shard);
+
+impl Drop for AsyncWaiter<'_> {
+    fn drop(&mut self) {
+        lock(self.0).async_waiters -= 1;
     }
 }
 
@@ -213,12 +230,17 @@ impl Store for MemoryStore {
         let shard = self.shard(hash);
         let mut state = lock(shard);
         let in_progress = |owner| State::in_progress(owner, now, lease);
-        if let Some(entry) = state.find_mut(hash, key) {
+        let ShardState {
+            records,
+            acquisitions,
+            ..
+        } = &mut *state;
+        if let Some(entry) = records.find_mut(hash, |entry| entry.is_for(key)) {
             if entry.is_live(now) {
                 return Ok(Begin::Existing(existing(entry, now)));
             }
             let took_over = matches!(entry.state, State::InProgress { .. });
-            let fence = self.next_fence();
+            let fence = self.next_fence(acquisitions, hash);
             entry.fingerprint = StoredFingerprint::of(fingerprint);
             entry.state = in_progress(fence);
             if took_over {
@@ -227,7 +249,7 @@ impl Store for MemoryStore {
             return Ok(Begin::Acquired { fence, took_over });
         }
         state.make_room(self.inner.shard_capacity, now)?;
-        let fence = self.next_fence();
+        let fence = self.next_fence(&mut state.acquisitions, hash);
         let entry = Entry {
             hash,
             key: key.as_bytes().into(),

@@ -25,6 +25,10 @@ pub(super) struct Shard {
 pub(super) struct ShardState {
     pub(super) records: HashTable<Entry>,
     pub(super) blocked_waiters: usize,
+    /// Tasks waiting on [`Shard::notify`]: a change wakes them only if there are any.
+    pub(super) async_waiters: usize,
+    /// Records acquired in this shard so far: the source of its fences.
+    pub(super) acquisitions: u64,
     pub(super) inserts_since_sweep: usize,
     /// How many records the last sweep left: the next sweep comes once as many more were
     /// inserted (so sweeping costs O(1) per insert, amortised, however the shard grows).
@@ -156,7 +160,9 @@ impl Shard {
         if state.blocked_waiters > 0 {
             self.changed.notify_all();
         }
-        self.notify.notify_waiters();
+        if state.async_waiters > 0 {
+            self.notify.notify_waiters();
+        }
     }
 }
 

@@ -4,14 +4,10 @@
 //! Tokio, so under loom the async waiters' `Notify` is a stand-in that never blocks.
 
 #[cfg(not(idempotent_loom))]
-pub(super) use std::sync::atomic::AtomicU64;
-#[cfg(not(idempotent_loom))]
 pub(super) use std::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(not(idempotent_loom))]
 pub(super) use tokio::sync::Notify;
 
-#[cfg(idempotent_loom)]
-pub(super) use loom::sync::atomic::AtomicU64;
 #[cfg(idempotent_loom)]
 pub(super) use loom::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(idempotent_loom)]

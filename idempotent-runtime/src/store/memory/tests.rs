@@ -311,3 +311,56 @@ fn len_counts_the_records_held() {
     assert_eq!(store.len(), 3);
     assert!(!store.is_empty());
 }
+
+/// Tasks waiting in the store, as its shards count them.
+fn async_waiters(store: &MemoryStore) -> usize {
+    store
+        .inner
+        .shards
+        .iter()
+        .map(|shard| lock(shard).async_waiters)
+        .sum()
+}
+
+/// A change wakes tasks only when the shard counts some: a waiter dropped mid-wait is
+/// uncounted, and the next one is still woken by the completion (well before its timeout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_async_waiter_is_uncounted_and_the_next_is_woken() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    let store = MemoryStore::new();
+    let k = key("waited");
+    let (fence, _) = acquire(&store, &k);
+    {
+        let mut cancelled = std::pin::pin!(AsyncStore::wait(
+            &store,
+            &k,
+            fence,
+            Duration::from_secs(600)
+        ));
+        let polled = cancelled
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(polled, Poll::Pending), "the owner still runs");
+        assert_eq!(async_waiters(&store), 1);
+    }
+    assert_eq!(async_waiters(&store), 0, "a dropped wait is uncounted");
+    let waiter = tokio::spawn({
+        let (store, k) = (store.clone(), k.clone());
+        async move { AsyncStore::wait(&store, &k, fence, Duration::from_secs(600)).await }
+    });
+    while async_waiters(&store) == 0 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        Store::complete(&store, &k, fence, b"done", TTL).ok(),
+        Some(Finish::Done)
+    );
+    tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("the completion woke the waiter")
+        .expect("the waiter's task")
+        .expect("the wait");
+    assert_eq!(async_waiters(&store), 0);
+}
