@@ -33,7 +33,9 @@ impl MemoryStoreBuilder {
         self
     }
 
-    /// The number of shards, rounded up to a power of two (default: 4 per core, 8 to 256).
+    /// The number of shards, rounded up to a power of two (default: 128 per core, 64 to 4,096;
+    /// never more than the capacity). Many small shards keep two threads apart and a table's
+    /// growth short; an empty shard costs a few hundred bytes.
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards.clamp(1, 1 << 16));
         self
@@ -51,7 +53,7 @@ impl MemoryStoreBuilder {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let shards = self
             .shards
-            .unwrap_or_else(|| (cores * 4).clamp(8, 256))
+            .unwrap_or_else(|| (cores * 128).clamp(64, 4096))
             .next_power_of_two()
             .min(self.capacity.next_power_of_two());
         MemoryStore {

@@ -160,7 +160,13 @@ impl MemoryStore {
         let hash = self.hash(key);
         let shard = self.shard(hash);
         let mut state = lock(shard);
-        match state.records.find_entry(hash, |entry| entry.is_for(key)) {
+        // A fence is never handed out twice in a shard, so the entry under this hash that
+        // holds it is this key's: found without reading the key's bytes (one cache miss
+        // fewer on a large store).
+        match state
+            .records
+            .find_entry(hash, |entry| entry.owner() == fence)
+        {
             Ok(entry) if entry.get().is_held_by(fence) => finish(entry),
             Ok(entry) if repeated(entry.get(), fence) => return Finish::Done,
             _ => return Finish::NotOwner,
@@ -297,13 +303,16 @@ impl Store for MemoryStore {
         let now = self.now();
         let hash = self.hash(key);
         let mut state = lock(self.shard(hash));
-        Ok(match state.find_mut(hash, key) {
-            Some(entry) if entry.is_held_by(fence) => {
-                entry.state = State::in_progress(fence, now, lease);
-                Finish::Done
-            }
-            _ => Finish::NotOwner,
-        })
+        // Found by its fence, as in `finish`.
+        Ok(
+            match state.records.find_mut(hash, |entry| entry.owner() == fence) {
+                Some(entry) if entry.is_held_by(fence) => {
+                    entry.state = State::in_progress(fence, now, lease);
+                    Finish::Done
+                }
+                _ => Finish::NotOwner,
+            },
+        )
     }
 
     /// Records live in this process: a running handler's record is held, not renewed.

@@ -117,6 +117,13 @@ impl Entry {
         }
     }
 
+    /// Whoever acquired the record last.
+    pub(super) fn owner(&self) -> Fence {
+        match self.state {
+            State::InProgress { owner, .. } | State::Completed { owner, .. } => owner,
+        }
+    }
+
     /// Whether this is the record of `key`.
     pub(super) fn is_for(&self, key: &Key) -> bool {
         *self.key == *key.as_bytes()
@@ -169,10 +176,6 @@ impl Shard {
 impl ShardState {
     pub(super) fn find(&self, hash: u64, key: &Key) -> Option<&Entry> {
         self.records.find(hash, |entry| entry.is_for(key))
-    }
-
-    pub(super) fn find_mut(&mut self, hash: u64, key: &Key) -> Option<&mut Entry> {
-        self.records.find_mut(hash, |entry| entry.is_for(key))
     }
 
     pub(super) fn is_running_under(
