@@ -5,7 +5,7 @@
 //!
 //! ```sh
 //! apt-get install wrk
-//! cargo run --release -p idempotent-benches --features http --bin http_load -- [--seconds 5]
+//! cargo run --release -p idempotent-benches --features http --bin http_load -- [--seconds 5] [--only bare|first|replay]
 //! ```
 
 use std::process::Command;
@@ -127,9 +127,20 @@ fn main() {
         ),
         None => println!("{name:<28} wrk did not run (apt-get install wrk)"),
     };
-    let bare_run = wrk(bare, seconds, true);
-    let first = wrk(layered, seconds, true);
-    let replay = wrk(layered, seconds, false);
+    // `--only bare|first|replay` runs one phase (to profile it).
+    let only = args
+        .iter()
+        .position(|arg| arg == "--only")
+        .and_then(|at| args.get(at + 1))
+        .map(String::as_str);
+    let phase = |name: &str| only.is_none_or(|only| only == name);
+    let bare_run = phase("bare").then(|| wrk(bare, seconds, true)).flatten();
+    let first = phase("first")
+        .then(|| wrk(layered, seconds, true))
+        .flatten();
+    let replay = phase("replay")
+        .then(|| wrk(layered, seconds, false))
+        .flatten();
     show("bare service", &bare_run);
     show("layer, first requests", &first);
     show("layer, replays", &replay);
