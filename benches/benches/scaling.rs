@@ -14,6 +14,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use idempotent_benches::tight::Tight;
+use idempotent_benches::{handler, sample_request, CreateRouteTable, Service as Benchmarked};
 use idempotent_runtime::{idempotent, IdempotencyError, MemoryStore};
 use sha2::{Digest, Sha256};
 
@@ -178,36 +180,65 @@ fn first_call_on_a_store_of(held: u64) -> Duration {
     rounds[2]
 }
 
-/// 64 threads call at once with one token, `rounds` times: the median time of an answer
-/// (each thread times its own call), after asserting that exactly one call ran each time.
-fn one_token_answers(rounds: u64) -> Duration {
+/// 64 threads call `call` on one subject at once with one token, `rounds` times (a fresh
+/// subject each, then `check`): the median time of an answer, each thread timing its own call
+/// (the benchmark request's clone included).
+fn racing_answers<S: Send + Sync + 'static>(
+    rounds: u64,
+    make: impl Fn() -> S,
+    call: fn(&S, &str, CreateRouteTable),
+    check: impl Fn(&S),
+) -> Duration {
     let mut answers = Vec::new();
     for round in 0..rounds {
-        let service = Arc::new(Service::new());
+        let subject = Arc::new(make());
         let start = Arc::new(Barrier::new(64));
         let workers: Vec<_> = (0..64)
             .map(|_| {
-                let (service, start) = (Arc::clone(&service), Arc::clone(&start));
+                let (subject, start) = (Arc::clone(&subject), Arc::clone(&start));
                 std::thread::spawn(move || {
-                    let token = token(round);
+                    let (token, request) = (token(round), sample_request());
                     start.wait();
                     let began = Instant::now();
-                    match service.small(7, &token) {
-                        Ok(_) | Err(IdempotencyError::RequestInProgress { .. }) => began.elapsed(),
-                        Err(err) => panic!("{err}"),
-                    }
+                    call(&subject, &token, request.clone());
+                    began.elapsed()
                 })
             })
             .collect();
         answers.extend(workers.into_iter().filter_map(|worker| worker.join().ok()));
-        assert_eq!(
-            service.runs.load(Ordering::Relaxed),
-            1,
-            "exactly one execution"
-        );
+        check(&subject);
     }
     answers.sort();
     answers.get(answers.len() / 2).copied().unwrap_or_default()
+}
+
+/// The time of one replay on one thread, the request's clone included.
+fn replay_of<S>(make: impl Fn() -> S, call: fn(&S, &str, CreateRouteTable)) -> Duration {
+    let (subject, request) = (make(), sample_request());
+    call(&subject, "replayed", request.clone());
+    let began = Instant::now();
+    for _ in 0..10_000 {
+        call(&subject, "replayed", request.clone());
+    }
+    began.elapsed() / 10_000
+}
+
+/// The small handler; an answer is its result or `RequestInProgress`.
+fn small_call(service: &Service, token: &str, _: CreateRouteTable) {
+    match service.small(7, token) {
+        Ok(_) | Err(IdempotencyError::RequestInProgress { .. }) => {}
+        Err(err) => panic!("{err}"),
+    }
+}
+
+/// The benchmark request through `#[idempotent]`.
+fn request_call(service: &Benchmarked, token: &str, request: CreateRouteTable) {
+    let _ = black_box(service.create(request, token));
+}
+
+/// The benchmark request through the tight baseline.
+fn tight_call(tight: &Tight, token: &str, request: CreateRouteTable) {
+    let _ = black_box(tight.call(request, token, handler));
 }
 
 /// The median criterion recorded for `id` (`group/function`), in ns, if it ran.
@@ -285,16 +316,26 @@ fn summary(_: &mut Criterion) {
     for (name, value, target) in rows {
         println!("| {name} | {value} | {target} |");
     }
-    // 64 threads on one token, against a replay of one thread (`overhead` measures a replay
-    // of a larger request; this is the same small call replayed).
-    let service = Service::new();
-    let _ = service.small(7, "replayed");
-    let began = Instant::now();
-    for _ in 0..10_000 {
-        let _ = black_box(service.small(7, "replayed"));
-    }
-    let replay = began.elapsed() / 10_000;
-    let answer = one_token_answers(50);
+    // 64 threads on one token, against a replay of one thread: the small handler (exactly one
+    // execution asserted each round), then the benchmark request beside the tight baseline in
+    // the same race, which shows what 64 threads on 2 cores cost whatever the code.
+    let exactly_once = |service: &Service| {
+        assert_eq!(
+            service.runs.load(Ordering::Relaxed),
+            1,
+            "exactly one execution"
+        )
+    };
+    let answer = racing_answers(50, Service::new, small_call, exactly_once);
+    let replay = replay_of(Service::new, small_call);
+    let ours = (
+        racing_answers(50, Benchmarked::default, request_call, |_| ()),
+        replay_of(Benchmarked::default, request_call),
+    );
+    let tight = (
+        racing_answers(50, Tight::default, tight_call, |_| ()),
+        replay_of(Tight::default, tight_call),
+    );
     let (small, large) = (
         first_call_on_a_store_of(1_000),
         first_call_on_a_store_of(1_000_000),
@@ -306,6 +347,17 @@ fn summary(_: &mut Criterion) {
     println!(
         "| 64 threads on one token: median answer / one replay ({answer:?} / {replay:?}) | {:.2} | <= 3 |",
         answer.as_secs_f64() / replay.as_secs_f64()
+    );
+    let ratio =
+        |(answer, replay): (Duration, Duration)| answer.as_secs_f64() / replay.as_secs_f64();
+    println!(
+        "| the same on the benchmark request ({:?} / {:?}), and the tight baseline's ({:?} / {:?}) | {:.2}, tight {:.2} | <= 3 |",
+        ours.0,
+        ours.1,
+        tight.0,
+        tight.1,
+        ratio(ours),
+        ratio(tight)
     );
 }
 
