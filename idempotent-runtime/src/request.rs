@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::bounds::Fingerprinted;
-use crate::fingerprint::{Fingerprint, FingerprintError, Fingerprinter};
+use crate::fingerprint::{Fingerprint, FingerprintError};
 use crate::key::{Key, Operation};
 use crate::token::InvalidTokenReason;
 
@@ -151,11 +151,7 @@ fn prepare(
         Ok(key) => key,
         Err(reason) => return Prepared::InvalidToken(reason),
     };
-    let mut fingerprinter = Fingerprinter::new();
-    for (name, value) in params {
-        value.add_to(&mut fingerprinter, name);
-    }
-    match fingerprinter.finish() {
+    match crate::fingerprint::of_params(params) {
         Ok(fingerprint) => Prepared::Keyed(key, fingerprint),
         Err(err) => Prepared::Unfingerprintable(err),
     }

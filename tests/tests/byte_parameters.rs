@@ -1,10 +1,15 @@
 //! Byte-sequence parameters: the macro hands a `Vec<u8>`, `&[u8]` or `[u8; N]` to the
 //! fingerprint whole (one copy, not a call per byte), and the result is the fingerprint
 //! serde's own path gives, so a handler whose type is spelled another way (an alias) agrees.
+//! A record written before fingerprint version 2 still replays (feature `fingerprint-v1`).
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use idempotent_runtime::{idempotent, IdempotencyError, MemoryStore};
+use std::time::Duration;
+
+use idempotent_runtime::fingerprint::Fingerprint;
+use idempotent_runtime::store::{Begin, Key, Operation};
+use idempotent_runtime::{idempotent, IdempotencyError, MemoryStore, Store};
 
 /// Spelled so that the macro cannot see the bytes: serde's path, element by element.
 type Blob = Vec<u8>;
@@ -88,6 +93,53 @@ fn an_empty_byte_sequence_is_a_parameter_like_any_other() {
     assert_eq!(first, aliased);
     assert!(matches!(
         uploads.upload_borrowed(&[0], &[0; 4], "bytes-3"),
+        Err(IdempotencyError::IdempotentParameterMismatch { .. })
+    ));
+}
+
+/// A record the first release wrote for `upload(data: [1, 200], digest: [0, 0, 0, 255])`:
+/// version 1's fingerprint (the bytes as integers, hashed outside Rust from `01`,
+/// `06 "data" 00 0a 03 01 03 c8 01 0b`, `06 "digest" 00 0a 03 00 03 00 03 00 03 ff 01 0b`)
+/// and the output 4242. The handler replays it after the upgrade instead of answering a
+/// mismatch, and does not run.
+#[test]
+fn a_record_written_before_version_2_still_replays() {
+    let uploads = Uploads::new();
+    let key = Key::new(Operation::Named("Upload"), None, "bytes-v1").expect("a key");
+    let version_1 = [
+        153, 114, 200, 149, 5, 130, 6, 229, 150, 95, 89, 227, 30, 117, 223, 58, 163, 6, 248, 196,
+        169, 148, 183, 189, 106, 196, 42, 174, 53, 120, 26, 123,
+    ];
+    let written = Fingerprint::from_parts(version_1, Vec::new());
+    let Ok(Begin::Acquired { fence, .. }) =
+        Store::begin(&uploads.store, &key, &written, Duration::from_secs(60))
+    else {
+        panic!("a fresh store acquires");
+    };
+    let output = [0x02, b'O', 0x05, 0x92, 0x21]; // Ok(4242usize), format 02
+    Store::complete(
+        &uploads.store,
+        &key,
+        fence,
+        &output,
+        Duration::from_secs(3600),
+    )
+    .expect("completes");
+    assert_eq!(
+        uploads
+            .upload(vec![1, 200], [0, 0, 0, 255], "bytes-v1")
+            .unwrap(),
+        4242
+    );
+    assert_eq!(
+        uploads
+            .upload_borrowed(&[1, 200], &[0, 0, 0, 255], "bytes-v1")
+            .unwrap(),
+        4242
+    );
+    assert_eq!(uploads.runs.load(SeqCst), 0, "replayed, not run");
+    assert!(matches!(
+        uploads.upload(vec![1, 201], [0, 0, 0, 255], "bytes-v1"),
         Err(IdempotencyError::IdempotentParameterMismatch { .. })
     ));
 }

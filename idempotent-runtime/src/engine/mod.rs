@@ -81,7 +81,7 @@ pub(crate) fn decide<T, E>(
         }
         Begin::Existing(existing) => existing,
     };
-    if existing.fingerprint != *fingerprint {
+    if !fingerprint.matches(&existing.fingerprint) {
         let mismatched = fingerprint.mismatched(&existing.fingerprint);
         events::mismatch(call, &mismatched);
         return Step::Return(Err(IdempotencyError::IdempotentParameterMismatch {

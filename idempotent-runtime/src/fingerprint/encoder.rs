@@ -104,8 +104,21 @@ impl<'a> Encoder<'a> {
             self.runs_written += 1;
             self.tagged_bytes(BYTE_RUN, bytes);
         } else {
+            // Version 1: each byte an integer (`03`, then one LEB128 byte, or two from 0x80),
+            // expanded a chunk at a time on the stack rather than pushed piece by piece.
             self.tag(SEQ);
-            bytes.iter().for_each(|&byte| self.int(byte.into()));
+            let mut expanded = [0; 3 * 256];
+            for chunk in bytes.chunks(256) {
+                let mut len = 0;
+                for &byte in chunk {
+                    let (low, high) = (byte & 0x7f, byte >> 7);
+                    expanded[len] = UINT;
+                    expanded[len + 1] = low | (high << 7);
+                    expanded[len + 2] = high;
+                    len += 2 + usize::from(high);
+                }
+                self.out.extend_from_slice(&expanded[..len]);
+            }
             self.tag(END);
         }
     }

@@ -37,10 +37,11 @@
 //!
 //! The version byte is `0x02` when some parameter holds a byte run (`0f`), and `0x01`
 //! otherwise: version 2 added only that row, so a fingerprint without a byte run is the one
-//! version 1 computed, and records written before an upgrade still match. (Version 1 wrote a
-//! byte sequence as a sequence of integers, an element per byte; a record of a handler taking
-//! one, written by version 1, answers a retry after the upgrade with a mismatch until its TTL
-//! passes: never a second run.)
+//! version 1 computed, and records written before an upgrade still match. Version 1 wrote a
+//! byte sequence as a sequence of integers, an element per byte; with the feature
+//! `fingerprint-v1` (on by default) a request holding one is fingerprinted both ways, and a
+//! record carrying either digest matches it ([`Fingerprint::matches`]). Without the feature,
+//! such a record answers a retry with a mismatch until its TTL passes (never a second run).
 //!
 //! Sets: serde does not tell a set from a sequence, so a `HashSet` is encoded in its
 //! iteration order, which differs between processes. Fingerprint sets as `BTreeSet`.
@@ -75,6 +76,8 @@ use std::fmt;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use crate::bounds::Fingerprinted;
 use smallvec::SmallVec;
 
 pub(crate) use encoder::EncodeError;
@@ -104,6 +107,10 @@ pub struct ParamDigest {
 pub struct Fingerprint {
     digest: [u8; 32],
     params: SmallVec<[ParamDigest; 4]>,
+    /// Version 1's digest of the same parameters, where it differs (they hold a byte
+    /// sequence) and the feature `fingerprint-v1` is on: a record written before version 2
+    /// still matches. Never stored; boxed, as only such a request has it.
+    version_1: Option<Box<[u8; 32]>>,
 }
 
 impl Fingerprint {
@@ -118,6 +125,7 @@ impl Fingerprint {
         Self {
             digest,
             params: params.into(),
+            version_1: None,
         }
     }
 
@@ -126,7 +134,26 @@ impl Fingerprint {
         Self {
             digest,
             params: params.into(),
+            version_1: None,
         }
+    }
+
+    /// Whether `stored`, read from a record, fingerprints the same parameters as `self`: the
+    /// same digest, or (feature `fingerprint-v1`, on by default) the digest version 1 gave
+    /// them, for a record written before version 2 by a handler that takes a byte sequence.
+    ///
+    /// ```
+    /// use idempotent_runtime::fingerprint::Fingerprinter;
+    /// let of = |size: u32| {
+    ///     let mut fp = Fingerprinter::new();
+    ///     fp.param("size", &size);
+    ///     fp.finish().unwrap()
+    /// };
+    /// assert!(of(1).matches(&of(1)));
+    /// assert!(!of(1).matches(&of(2)));
+    /// ```
+    pub fn matches(&self, stored: &Fingerprint) -> bool {
+        self.digest == stored.digest || self.version_1.as_deref() == Some(&stored.digest)
     }
 
     /// The SHA-256 digest over every fingerprinted parameter.
@@ -208,6 +235,8 @@ pub struct Fingerprinter {
     error: Option<EncodeError>,
     /// Whether some parameter holds a byte run, which makes this a version 2 fingerprint.
     byte_runs: bool,
+    /// Whether this builds a version 1 fingerprint (byte sequences as integers).
+    version_1: bool,
 }
 
 impl Default for Fingerprinter {
@@ -226,6 +255,23 @@ impl Fingerprinter {
             spans: SmallVec::new(),
             error: None,
             byte_runs: false,
+            version_1: false,
+        }
+    }
+
+    /// A builder of version 1 fingerprints, which wrote a byte sequence as integers.
+    fn version_1() -> Self {
+        Self {
+            version_1: true,
+            ..Self::new()
+        }
+    }
+
+    fn encoder(&mut self) -> Encoder<'_> {
+        if self.version_1 {
+            Encoder::version_1(&mut self.staged)
+        } else {
+            Encoder::new(&mut self.staged)
         }
     }
 
@@ -234,7 +280,7 @@ impl Fingerprinter {
     /// A failing `Serialize` impl is reported by [`finish`](Self::finish).
     pub fn param<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) {
         let start = self.name(name);
-        let mut encoder = Encoder::new(&mut self.staged);
+        let mut encoder = self.encoder();
         let encoded = value.serialize(&mut encoder);
         self.byte_runs |= encoder.runs_written > 0;
         if let Err(err) = encoded {
@@ -258,7 +304,7 @@ impl Fingerprinter {
     /// ```
     pub fn byte_param(&mut self, name: &'static str, bytes: &[u8]) {
         let start = self.name(name);
-        let mut encoder = Encoder::new(&mut self.staged);
+        let mut encoder = self.encoder();
         encoder.byte_sequence(bytes);
         self.byte_runs |= encoder.runs_written > 0;
         self.spans.push((name, start, self.staged.len()));
@@ -299,8 +345,34 @@ impl Fingerprinter {
                 })
                 .collect(),
         };
-        Ok(Fingerprint { digest, params })
+        Ok(Fingerprint {
+            digest,
+            params,
+            version_1: None,
+        })
     }
+}
+
+/// The fingerprint of a request's parameters (sorted by name), with version 1's digest beside
+/// it where that differs and the feature `fingerprint-v1` is on. Only a request holding a
+/// byte sequence pays for the second pass.
+pub(crate) fn of_params(
+    params: &[(&'static str, &dyn Fingerprinted)],
+) -> Result<Fingerprint, FingerprintError> {
+    let fingerprinted = |mut fingerprinter: Fingerprinter| {
+        for (name, value) in params {
+            value.add_to(&mut fingerprinter, name);
+        }
+        fingerprinter
+    };
+    let current = fingerprinted(Fingerprinter::new());
+    let byte_runs = current.byte_runs;
+    let mut fingerprint = current.finish()?;
+    if cfg!(feature = "fingerprint-v1") && byte_runs {
+        let version_1 = fingerprinted(Fingerprinter::version_1()).finish()?.digest;
+        fingerprint.version_1 = Some(Box::new(version_1));
+    }
+    Ok(fingerprint)
 }
 
 fn first_eight(digest: &[u8; 32]) -> [u8; 8] {
