@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use idempotent_benches::naive::Naive;
-use idempotent_benches::tight::Tight;
+use idempotent_benches::tight::{Postcard, SameEncodings, Tight};
 use idempotent_benches::{handler, sample_request, CreateRouteTable, Service};
 
 fn tokens(count: u64) -> Vec<String> {
@@ -42,7 +42,14 @@ fn first_call(c: &mut Criterion) {
     });
     group.bench_function("tight_by_hand", |b| {
         b.iter_custom(|iters| {
-            first_calls(iters, Tight::default, |s, r, t| {
+            first_calls(iters, Tight::<Postcard>::default, |s, r, t| {
+                drop(black_box(s.call(r, t, handler)))
+            })
+        })
+    });
+    group.bench_function("tight_same_encodings", |b| {
+        b.iter_custom(|iters| {
+            first_calls(iters, Tight::<SameEncodings>::default, |s, r, t| {
                 drop(black_box(s.call(r, t, handler)))
             })
         })
@@ -68,9 +75,13 @@ fn replay(c: &mut Criterion) {
     group.bench_function("handler_only", |b| {
         b.iter(|| black_box(handler(request.clone())))
     });
-    let tight = Tight::default();
+    let tight = Tight::<Postcard>::default();
     group.bench_function("tight_by_hand", |b| {
         b.iter(|| black_box(tight.call(request.clone(), token, handler)))
+    });
+    let same = Tight::<SameEncodings>::default();
+    group.bench_function("tight_same_encodings", |b| {
+        b.iter(|| black_box(same.call(request.clone(), token, handler)))
     });
     let naive = Naive::default();
     group.bench_function("naive_by_hand", |b| {

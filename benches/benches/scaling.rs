@@ -274,6 +274,20 @@ fn summary(_: &mut Criterion) {
             "<= 1.2",
         ),
         (
+            "first call / tight on the attribute's encodings (the machinery's share)",
+            ratio(
+                "first_call/idempotent",
+                "first_call/tight_same_encodings",
+                false,
+            ),
+            "-",
+        ),
+        (
+            "replay / tight on the attribute's encodings (the machinery's share)",
+            ratio("replay/idempotent", "replay/tight_same_encodings", false),
+            "-",
+        ),
+        (
             "first call / naive",
             ratio("first_call/idempotent", "first_call/naive_by_hand", false),
             "<= 0.33",

@@ -125,11 +125,25 @@ impl crate::bounds::Fingerprinted for ByteSeq<'_> {
 /// How many bytes a store keeps for `value` as a recorded output (format, tag and value), for
 /// the benchmarks' memory-per-record figure; `0` if it cannot be encoded.
 pub fn recorded_len<T: serde::Serialize + serde::de::DeserializeOwned>(value: T) -> usize {
+    record_output(value).map_or(0, |(bytes, _)| bytes.len())
+}
+
+/// `value` as a store records an output (format, tag and value), for the benchmarks' baseline
+/// that wraps the attribute's encodings around a hand-written store; `None` if it cannot be
+/// encoded.
+pub fn record_output<T: serde::Serialize + serde::de::DeserializeOwned>(
+    value: T,
+) -> Option<(Vec<u8>, T)> {
     let codec: Codec<T, Infallible> = Codec::ok_only(Serde::new());
-    match codec.encode(&Ok(value)) {
-        Some(Ok(bytes)) => bytes.len(),
-        _ => 0,
-    }
+    let result = Ok(value);
+    let bytes = codec.encode(&result)?.ok()?;
+    result.ok().map(|value| (bytes, value))
+}
+
+/// The output [`record_output`] recorded; `None` if the bytes do not hold one.
+pub fn replay_output<T: serde::Serialize + serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let codec: Codec<T, Infallible> = Codec::ok_only(Serde::new());
+    codec.decode(bytes).ok()?.ok()
 }
 
 /// Wraps a handler returning a plain `T`.

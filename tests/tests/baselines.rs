@@ -41,7 +41,13 @@ fn follows_the_semantics<E: std::fmt::Debug>(call: Call<'_, E>) {
 
 #[test]
 fn the_tight_baseline_follows_the_semantics() {
-    let tight = tight::Tight::default();
+    let tight = tight::Tight::<tight::Postcard>::default();
+    follows_the_semantics(&|request, token, handler| tight.call(request, token, handler));
+}
+
+#[test]
+fn the_tight_baseline_on_the_attributes_encodings_follows_the_semantics() {
+    let tight = tight::Tight::<tight::SameEncodings>::default();
     follows_the_semantics(&|request, token, handler| tight.call(request, token, handler));
 }
 

@@ -1,5 +1,5 @@
 //! Runs N calls of one kind, for instruction counts under callgrind, which do not move with
-//! machine noise: `instructions <handler|idempotent|tight|naive|fingerprint> <first|replay> <N>`
+//! machine noise: `instructions <handler|idempotent|tight|same|naive|fingerprint> <first|replay> <N>`
 //! (`fingerprint` is that step alone, the same for both kinds). The cost of one
 //! call is the difference of two runs (N = 2000 and N = 1000) divided by 1000, so setup
 //! cancels out:
@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use idempotent_benches::naive::Naive;
-use idempotent_benches::tight::Tight;
+use idempotent_benches::tight::{Postcard, SameEncodings, Tight};
 use idempotent_benches::{handler, sample_request, Service};
 use idempotent_runtime::fingerprint::Fingerprinter;
 
@@ -24,7 +24,7 @@ fn main() {
         args.get(2).and_then(|n| n.parse::<usize>().ok()),
     ) else {
         eprintln!(
-            "usage: instructions <handler|idempotent|tight|naive|fingerprint> <first|replay> <N>"
+            "usage: instructions <handler|idempotent|tight|same|naive|fingerprint> <first|replay> <N>"
         );
         std::process::exit(2);
     };
@@ -35,11 +35,13 @@ fn main() {
     let token = |i: usize| if replay { &tokens[0] } else { &tokens[i] };
     let request = sample_request();
     let service = Service::default();
-    let (tight, naive) = (Tight::default(), Naive::default());
+    let (tight, naive) = (Tight::<Postcard>::default(), Naive::default());
+    let same = Tight::<SameEncodings>::default();
     let call = |i: usize| match who.as_str() {
         "handler" => drop(black_box((handler(request.clone()), token(i)))),
         "idempotent" => drop(black_box(service.create(request.clone(), token(i)))),
         "tight" => drop(black_box(tight.call(request.clone(), token(i), handler))),
+        "same" => drop(black_box(same.call(request.clone(), token(i), handler))),
         "fingerprint" => {
             let mut fingerprinter = Fingerprinter::new();
             fingerprinter.param("request", black_box(&request));
