@@ -104,22 +104,27 @@ impl<'a> Encoder<'a> {
             self.runs_written += 1;
             self.tagged_bytes(BYTE_RUN, bytes);
         } else {
-            // Version 1: each byte an integer (`03`, then one LEB128 byte, or two from 0x80),
-            // expanded a chunk at a time on the stack rather than pushed piece by piece.
             self.tag(SEQ);
-            let mut expanded = [0; 3 * 256];
-            for chunk in bytes.chunks(256) {
-                let mut len = 0;
-                for &byte in chunk {
-                    let (low, high) = (byte & 0x7f, byte >> 7);
-                    expanded[len] = UINT;
-                    expanded[len + 1] = low | (high << 7);
-                    expanded[len + 2] = high;
-                    len += 2 + usize::from(high);
-                }
-                self.out.extend_from_slice(&expanded[..len]);
-            }
+            self.bytes_as_integers(bytes);
             self.tag(END);
+        }
+    }
+
+    /// Bytes as version 1 wrote a sequence's `u8`s: each an integer (`03`, then one LEB128
+    /// byte, or two from 0x80), expanded a chunk at a time on the stack rather than pushed
+    /// piece by piece.
+    pub(super) fn bytes_as_integers(&mut self, bytes: &[u8]) {
+        let mut expanded = [0; 3 * 256];
+        for chunk in bytes.chunks(256) {
+            let mut len = 0;
+            for &byte in chunk {
+                let (low, high) = (byte & 0x7f, byte >> 7);
+                expanded[len] = UINT;
+                expanded[len + 1] = low | (high << 7);
+                expanded[len + 2] = high;
+                len += 2 + usize::from(high);
+            }
+            self.out.extend_from_slice(&expanded[..len]);
         }
     }
 
@@ -139,6 +144,12 @@ impl<'a> Encoder<'a> {
             return;
         }
         self.tag(tag);
+        self.escaped(bytes);
+        self.out.push(0);
+    }
+
+    /// The bytes with each `00` written `00 ff`: the inside of a string or a byte run.
+    pub(super) fn escaped(&mut self, bytes: &[u8]) {
         let mut from = 0;
         // A vectorised search finds the zeros; the bytes between them are copied whole.
         for zero in memchr::memchr_iter(0, bytes) {
@@ -147,7 +158,6 @@ impl<'a> Encoder<'a> {
             from = zero + 1;
         }
         self.out.extend_from_slice(&bytes[from..]);
-        self.out.push(0);
     }
 
     pub(super) fn int(&mut self, value: i128) {

@@ -4,9 +4,10 @@
 //! of costing an element each.
 //!
 //! serde hands such a sequence over one `u8` at a time, so the encoder cannot know up front:
-//! it asks each element, through [`ByteProbe`], whether it is a `u8`, and while every element
-//! so far was one it keeps writing the run. An element that is not turns the run back into
-//! the sequence of integers version 1 wrote, so a mixed sequence encodes as it always did.
+//! it asks each element, through [`ByteProbe`], whether it is a `u8`, and gathers the bytes
+//! on the stack, writing them a chunk at a time (escaped into the run, or for version 1 as
+//! integers). An element that is not a `u8` turns a run back into the sequence of integers
+//! version 1 wrote, so a mixed sequence encodes as it always did.
 
 use std::fmt;
 
@@ -14,20 +15,29 @@ use serde::ser::{self, Impossible, Serialize};
 
 use super::encoder::{Encoder, Result, BYTE_RUN, END, SEQ};
 
+/// How many probed bytes are gathered before they are written.
+const CHUNK: usize = 256;
+
 /// Writes one sequence into its parent's output.
 pub(crate) struct SeqEncoder<'b, 'a> {
     parent: &'b mut Encoder<'a>,
     /// Where the sequence's tag goes.
     start: usize,
     state: State,
+    /// Bytes probed but not written yet: the first `gathered` of `chunk`.
+    chunk: [u8; CHUNK],
+    gathered: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Nothing written yet, not even the tag.
     Empty,
-    /// A byte run: every element so far was a `u8`.
+    /// A byte run: every element so far was a `u8` (version 2).
     Run,
+    /// Every element so far was a `u8`, written as integers after the `0a` tag (version 1,
+    /// which writes a `u8` element exactly so).
+    Integers,
     /// Element by element, after the `0a` tag.
     Items,
 }
@@ -35,16 +45,12 @@ enum State {
 impl<'b, 'a> SeqEncoder<'b, 'a> {
     pub(super) fn new(parent: &'b mut Encoder<'a>) -> Self {
         let start = parent.out.len();
-        let state = if parent.byte_runs {
-            State::Empty
-        } else {
-            parent.tag(SEQ);
-            State::Items
-        };
         Self {
             parent,
             start,
-            state,
+            state: State::Empty,
+            chunk: [0; CHUNK],
+            gathered: 0,
         }
     }
 
@@ -52,7 +58,11 @@ impl<'b, 'a> SeqEncoder<'b, 'a> {
         if self.state != State::Items {
             match value.serialize(ByteProbe) {
                 Ok(byte) => {
-                    self.run_byte(byte);
+                    self.chunk[self.gathered] = byte;
+                    self.gathered += 1;
+                    if self.gathered == CHUNK {
+                        self.write_gathered();
+                    }
                     return Ok(());
                 }
                 Err(NotAByte) => self.switch_to_items(),
@@ -61,42 +71,58 @@ impl<'b, 'a> SeqEncoder<'b, 'a> {
         value.serialize(&mut *self.parent)
     }
 
-    fn run_byte(&mut self, byte: u8) {
-        if self.state == State::Empty {
-            self.parent.tag(BYTE_RUN);
-            self.parent.runs_written += 1;
-            self.state = State::Run;
+    /// Writes the gathered bytes: into the run (version 2) or as integers (version 1).
+    fn write_gathered(&mut self) {
+        let bytes = &self.chunk[..self.gathered];
+        if bytes.is_empty() {
+            return;
         }
-        self.parent.out.push(byte);
-        if byte == 0 {
-            self.parent.out.push(0xff);
+        match self.state {
+            State::Empty if self.parent.byte_runs => {
+                self.parent.tag(BYTE_RUN);
+                self.parent.runs_written += 1;
+                self.state = State::Run;
+            }
+            State::Empty => {
+                self.parent.tag(SEQ);
+                self.state = State::Integers;
+            }
+            State::Run | State::Integers | State::Items => {}
         }
+        if self.state == State::Run {
+            self.parent.escaped(bytes);
+        } else {
+            self.parent.bytes_as_integers(bytes);
+        }
+        self.gathered = 0;
     }
 
     /// Goes on element by element: writes the tag, or rewrites the run so far as integers.
     fn switch_to_items(&mut self) {
-        if self.state == State::Run {
-            let run = unescape(&self.parent.out.as_slice()[self.start + 1..]);
-            self.parent.out.truncate(self.start);
-            self.parent.runs_written -= 1;
-            self.parent.tag(SEQ);
-            for byte in run {
-                self.parent.int(byte.into());
+        self.write_gathered();
+        match self.state {
+            State::Run => {
+                let run = unescape(&self.parent.out.as_slice()[self.start + 1..]);
+                self.parent.out.truncate(self.start);
+                self.parent.runs_written -= 1;
+                self.parent.tag(SEQ);
+                self.parent.bytes_as_integers(&run);
             }
-        } else {
-            self.parent.tag(SEQ);
+            State::Empty => self.parent.tag(SEQ),
+            State::Integers | State::Items => {}
         }
         self.state = State::Items;
     }
 
     fn finish(mut self) -> Result {
+        self.write_gathered();
         match self.state {
             State::Run => self.parent.out.push(0),
             State::Empty => {
-                self.switch_to_items();
+                self.parent.tag(SEQ);
                 self.parent.tag(END);
             }
-            State::Items => self.parent.tag(END),
+            State::Integers | State::Items => self.parent.tag(END),
         }
         Ok(())
     }

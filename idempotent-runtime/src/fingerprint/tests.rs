@@ -373,7 +373,7 @@ proptest! {
 /// A sequence whose `Serialize` hands out the elements given: `u8`s, then other values.
 struct Mixed(Vec<Element>);
 
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum Element {
     Byte(u8),
     Wide(u16),
@@ -437,6 +437,79 @@ fn a_sequence_of_bytes_is_one_byte_run_and_anything_else_is_as_in_version_1() {
         encode(&serde_bytes_like(&[1])),
         "nor serde bytes"
     );
+}
+
+/// The table's bytes for a sequence written element by element: the reference for the
+/// encoder, which gathers bytes and writes them a chunk at a time.
+fn sequence_by_the_table(elements: &[Element], byte_runs: bool) -> Vec<u8> {
+    let bytes: Vec<u8> = elements
+        .iter()
+        .filter_map(|element| match element {
+            Element::Byte(byte) => Some(*byte),
+            _ => None,
+        })
+        .collect();
+    if byte_runs && !elements.is_empty() && bytes.len() == elements.len() {
+        let mut out = vec![0x0f];
+        for byte in bytes {
+            out.push(byte);
+            if byte == 0 {
+                out.push(0xff);
+            }
+        }
+        out.push(0x00);
+        return out;
+    }
+    let mut out = vec![0x0a];
+    for element in elements {
+        let mut value = match element {
+            Element::Byte(byte) => u64::from(*byte),
+            Element::Wide(wide) => u64::from(*wide),
+            Element::Text(text) => {
+                out.push(0x06);
+                out.extend_from_slice(text.as_bytes());
+                out.push(0x00);
+                continue;
+            }
+        };
+        out.push(0x03);
+        while value >= 0x80 {
+            out.push((value & 0x7f) as u8 | 0x80);
+            value >>= 7;
+        }
+        out.push(value as u8);
+    }
+    out.push(0x0b);
+    out
+}
+
+proptest! {
+    /// Sequences of any length (across the encoder's chunks) and any mix of `u8`s and other
+    /// elements, anywhere, encode as the table says element by element: in version 2 and in
+    /// version 1.
+    #[test]
+    fn sequences_of_any_length_and_mix_encode_by_the_table(
+        elements in proptest::collection::vec(
+            prop_oneof![
+                40 => any::<u8>().prop_map(Element::Byte),
+                1 => any::<u16>().prop_map(Element::Wide),
+                1 => Just(Element::Text("a")),
+            ],
+            0..1200,
+        ),
+        only_bytes in any::<bool>(),
+    ) {
+        let elements: Vec<Element> = if only_bytes {
+            elements.into_iter().filter(|e| matches!(e, Element::Byte(_))).collect()
+        } else {
+            elements
+        };
+        prop_assert_eq!(encode(&Mixed(elements.clone())), sequence_by_the_table(&elements, true));
+        prop_assert_eq!(
+            encode_value(&Mixed(elements.clone())).expect("encodes"),
+            sequence_by_the_table(&elements, false)
+        );
+    }
 }
 
 /// Version 1's bytes are kept wherever no byte run was written, and in a scope (part of a key).
