@@ -41,6 +41,9 @@ mod input;
 #[path = "../../idempotent-macros/src/operation.rs"]
 mod operation;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../../idempotent-macros/src/store_borrow.rs"]
+mod store_borrow;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../../idempotent-macros/src/validate.rs"]
 mod validate;
 

@@ -129,10 +129,12 @@ impl<'a> Expansion<'a> {
         error_type(self.handler, self.krate)
     }
 
-    /// The store, as a reference the runtime call takes; a clone, so the body may move `self`.
-    /// Spanned like the call around it, so their errors about the store are one.
+    /// The store, as a reference the runtime call takes: borrowed where the body cannot move
+    /// or mutate what it names, else a clone (see `store_borrow`). Spanned like the call
+    /// around it, so their errors about the store are one.
     fn store(&self, span: Span) -> TokenStream {
         match self.plan.store {
+            Some(expr) if self.plan.borrow_store => quote_spanned!(span=> &(#expr)),
             Some(expr) => quote_spanned!(span=> &::core::clone::Clone::clone(&(#expr))),
             None => {
                 let private = &self.private;

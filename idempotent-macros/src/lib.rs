@@ -14,6 +14,7 @@ mod expand;
 mod fallback;
 mod input;
 mod operation;
+mod store_borrow;
 mod validate;
 
 #[cfg(test)]

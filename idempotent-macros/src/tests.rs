@@ -225,3 +225,36 @@ fn a_byte_sequence_parameter_is_handed_over_whole() {
     );
     assert!(code.contains("(\"label\" , & label as & dyn"), "{code}");
 }
+
+#[test]
+fn the_store_is_borrowed_only_where_the_body_cannot_move_or_mutate_it() {
+    let borrowed = |sig: &str, store: &str| {
+        let item: syn::ItemFn = syn::parse_str(&format!("{sig} {{}}")).expect("a fn");
+        let store: syn::Expr = syn::parse_str(store).expect("an expression");
+        crate::store_borrow::can_borrow(&item.sig, &store)
+    };
+    assert!(borrowed("fn f(&self, token: &str)", "self.store"));
+    assert!(borrowed("fn f(&self, token: &str)", "&*STORE"));
+    assert!(borrowed("fn f(store: &Store, token: &str)", "*store"));
+    assert!(borrowed(
+        "fn f(ctx: &Ctx, n: u32, token: &str)",
+        "ctx.stores[0]"
+    ));
+    assert!(!borrowed("fn f(&mut self, token: &str)", "self.store"));
+    assert!(!borrowed("fn f(self, token: &str)", "self.store"));
+    assert!(!borrowed(
+        "fn f(self: Arc<Self>, token: &str)",
+        "self.store"
+    ));
+    assert!(!borrowed("fn f(ctx: Ctx, token: &str)", "ctx.store"));
+    assert!(!borrowed("fn f(ctx: &mut Ctx, token: &str)", "ctx.store"));
+    assert!(!borrowed(
+        "fn f(Wrapper(ctx): Wrapper<Ctx>, token: &str)",
+        "ctx.store"
+    ));
+    // Read from tokens, so a field named like a by-value parameter errs towards a clone.
+    assert!(!borrowed(
+        "fn f(&self, store: Pool, token: &str)",
+        "self.store"
+    ));
+}

@@ -30,6 +30,8 @@ pub(crate) struct Plan<'a> {
     pub(crate) alias: Option<Ident>,
     /// The store expression; `None`: the process-wide default store.
     pub(crate) store: Option<&'a Expr>,
+    /// The store expression may be borrowed across the body rather than cloned.
+    pub(crate) borrow_store: bool,
     /// Where the user wrote the store expression (the attribute, if it has none).
     pub(crate) store_span: Span,
     /// `name = "..."`, else the default operation name is used.
@@ -122,6 +124,10 @@ pub(crate) fn plan<'a>(
         fingerprinted,
         alias,
         store: args.store.as_ref().map(|set| &set.value),
+        borrow_store: args
+            .store
+            .as_ref()
+            .is_some_and(|set| crate::store_borrow::can_borrow(&handler.item.sig, &set.value)),
         store_span: args
             .store
             .as_ref()

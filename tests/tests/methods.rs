@@ -130,3 +130,117 @@ fn two_impls_sharing_a_store_do_not_share_tokens() {
     assert_eq!(ebs.create_volume(8, Some("same".into())).unwrap(), 0);
     assert_eq!(other.create_volume(8, Some("same".into())).unwrap(), 1008);
 }
+
+/// A store that cannot be cloned: the handler borrows it (a clone would write the shared
+/// reference count on every call, which threads on other cores then fight over).
+struct Unshared {
+    records: MemoryStore,
+}
+
+impl idempotent_runtime::Store for Unshared {
+    fn begin(
+        &self,
+        key: &idempotent_runtime::store::Key,
+        fingerprint: &idempotent_runtime::fingerprint::Fingerprint,
+        lease: std::time::Duration,
+    ) -> Result<idempotent_runtime::store::Begin, idempotent_runtime::StoreError> {
+        self.records.begin(key, fingerprint, lease)
+    }
+
+    fn complete(
+        &self,
+        key: &idempotent_runtime::store::Key,
+        fence: idempotent_runtime::store::Fence,
+        output: &[u8],
+        ttl: std::time::Duration,
+    ) -> Result<idempotent_runtime::store::Finish, idempotent_runtime::StoreError> {
+        self.records.complete(key, fence, output, ttl)
+    }
+
+    fn release(
+        &self,
+        key: &idempotent_runtime::store::Key,
+        fence: idempotent_runtime::store::Fence,
+    ) -> Result<idempotent_runtime::store::Finish, idempotent_runtime::StoreError> {
+        self.records.release(key, fence)
+    }
+
+    fn renew(
+        &self,
+        key: &idempotent_runtime::store::Key,
+        fence: idempotent_runtime::store::Fence,
+        lease: std::time::Duration,
+    ) -> Result<idempotent_runtime::store::Finish, idempotent_runtime::StoreError> {
+        self.records.renew(key, fence, lease)
+    }
+}
+
+struct Subnets {
+    store: Unshared,
+    created: AtomicUsize,
+}
+
+impl Subnets {
+    #[idempotent(token = "token", store = self.store)]
+    fn create(&self, cidr: String, token: &str) -> String {
+        format!("subnet-{}-{cidr}", self.created.fetch_add(1, SeqCst))
+    }
+
+    #[idempotent(token = "token", store = *store, skip(store), in_impl)]
+    fn create_in(store: &Unshared, cidr: String, token: &str) -> String {
+        format!("subnet-{cidr}")
+    }
+}
+
+#[test]
+fn a_store_that_cannot_be_cloned_is_borrowed() {
+    let subnets = Subnets {
+        store: Unshared {
+            records: MemoryStore::new(),
+        },
+        created: AtomicUsize::new(0),
+    };
+    let first = subnets.create("10.0.1.0/24".into(), "s-1").unwrap();
+    assert_eq!(subnets.create("10.0.1.0/24".into(), "s-1").unwrap(), first);
+    assert_eq!(subnets.created.load(SeqCst), 1);
+    assert_eq!(
+        Subnets::create_in(&subnets.store, "10.0.2.0/24".into(), "s-2").unwrap(),
+        "subnet-10.0.2.0/24"
+    );
+}
+
+/// A method taking `self` by value may move it in its body: its store is cloned first.
+#[derive(Clone)]
+struct Gateway {
+    store: MemoryStore,
+    name: String,
+}
+
+impl Gateway {
+    #[idempotent(token = "token", store = self.store)]
+    fn attach(self, vpc: String, token: &str) -> String {
+        let Gateway { name, .. } = self;
+        format!("{name}-{vpc}")
+    }
+}
+
+#[test]
+fn a_method_taking_self_by_value_still_works() {
+    let gateway = Gateway {
+        store: MemoryStore::new(),
+        name: "igw".into(),
+    };
+    assert_eq!(
+        gateway.clone().attach("vpc-1".into(), "g-1").unwrap(),
+        "igw-vpc-1"
+    );
+    let renamed = Gateway {
+        name: "other".into(),
+        ..gateway
+    };
+    assert_eq!(
+        renamed.attach("vpc-1".into(), "g-1").unwrap(),
+        "igw-vpc-1",
+        "replayed from the shared store"
+    );
+}
