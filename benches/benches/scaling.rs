@@ -38,6 +38,13 @@ impl Service {
         size * 2
     }
 
+    /// [`small`](Self::small) without its count of runs, for the throughput of threads: a
+    /// counter every call writes would be one cache line that both cores fight over.
+    #[idempotent(token = "token", store = self.store, name = "Doubled")]
+    fn doubled(&self, size: u64, token: &str) -> u64 {
+        size * 2
+    }
+
     #[idempotent(token = "token", store = self.store, name = "Bytes")]
     fn bytes(&self, data: &[u8], token: &str) -> usize {
         data.len()
@@ -78,17 +85,38 @@ fn token(i: u64) -> String {
 }
 
 /// Times `per_thread` first calls on each of `threads` threads at once (distinct tokens).
+/// `per_thread` first calls on each of `threads` threads, on distinct tokens.
 fn first_calls_on(threads: u64, per_thread: u64) -> Duration {
+    on_threads(threads, move |_, t| {
+        (0..per_thread).map(|i| token(t << 40 | i)).collect()
+    })
+}
+
+/// `per_thread` replays on each of `threads` threads, each replaying a token of its own.
+fn replays_on(threads: u64, per_thread: u64) -> Duration {
+    on_threads(threads, move |service, t| {
+        let token = token(t);
+        let _ = service.doubled(7, &token);
+        vec![token; per_thread as usize]
+    })
+}
+
+/// Times `threads` threads calling [`Service::doubled`] with the tokens `prepare` gives each
+/// (before the clock starts), started together from a barrier.
+fn on_threads(
+    threads: u64,
+    prepare: impl Fn(&Service, u64) -> Vec<String> + Copy + Send + 'static,
+) -> Duration {
     let service = Arc::new(Service::new());
     let start = Arc::new(Barrier::new(threads as usize + 1));
     let workers: Vec<_> = (0..threads)
         .map(|t| {
             let (service, start) = (Arc::clone(&service), Arc::clone(&start));
             std::thread::spawn(move || {
-                let tokens: Vec<String> = (0..per_thread).map(|i| token(t << 40 | i)).collect();
+                let tokens = prepare(&service, t);
                 start.wait();
                 for token in &tokens {
-                    let _ = black_box(service.small(7, token));
+                    let _ = black_box(service.doubled(7, token));
                 }
             })
         })
@@ -109,6 +137,12 @@ fn threads(c: &mut Criterion) {
     });
     group.bench_function("first_calls/2_threads", |b| {
         b.iter_custom(|iters| first_calls_on(2, iters.div_ceil(2)))
+    });
+    group.bench_function("replays/1_thread", |b| {
+        b.iter_custom(|iters| replays_on(1, iters))
+    });
+    group.bench_function("replays/2_threads", |b| {
+        b.iter_custom(|iters| replays_on(2, iters.div_ceil(2)))
     });
     group.finish();
 }
@@ -305,6 +339,15 @@ fn summary(_: &mut Criterion) {
                 true,
             ),
             ">= 1.6",
+        ),
+        (
+            "2 threads / 1, replays of a token each (throughput)",
+            ratio(
+                "threads/replays_2_threads",
+                "threads/replays_1_thread",
+                true,
+            ),
+            "-",
         ),
         (
             "64 KiB &[u8] parameter / SHA-256 alone",

@@ -335,7 +335,7 @@ fn existing(entry: &Entry, now: Instant) -> Existing {
             lease_remaining: lease_until.saturating_duration_since(now),
         },
         State::Completed { output, .. } => ExistingState::Completed {
-            output: Arc::clone(output),
+            output: Arc::from(&**output),
         },
     };
     Existing {

@@ -1,7 +1,7 @@
 //! One shard of the memory store: a hash table of records behind a mutex, with the means to
 //! wake the callers waiting on it.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use hashbrown::HashTable;
@@ -76,7 +76,10 @@ pub(super) enum State {
     Completed {
         /// Who completed it: a retried `complete` of the same owner is answered `Done`.
         owner: Fence,
-        output: Arc<[u8]>,
+        /// Owned here, not shared: a replay gets a copy of its own, so threads replaying
+        /// records near each other (or the same one) never write to this memory, as a
+        /// shared reference count would have them do.
+        output: Box<[u8]>,
         expires_at: Instant,
     },
 }
