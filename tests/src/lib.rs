@@ -2,6 +2,8 @@
 //! use, with a clear message when one is down, and isolated stores of every kind.
 
 #[cfg(feature = "redis")]
+pub mod redis_cluster;
+#[cfg(feature = "redis")]
 pub mod redis_server;
 
 #[cfg(feature = "postgres")]

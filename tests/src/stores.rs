@@ -1,4 +1,4 @@
-//! A fresh, isolated store of every kind, removed when the test ends, and
+//! A fresh, isolated store of every kind (a Redis Cluster's too), removed when the test ends, and
 //! [`on_every_store!`](crate::on_every_store) to run one async check against each of them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -85,6 +85,16 @@ pub fn redis(label: &str) -> Isolated<idempotent_runtime::RedisStore> {
     Isolated::new(store, move || crate::redis_server::delete_prefix(&prefix))
 }
 
+/// A store on the Redis Cluster under a fresh key prefix, whose keys are deleted on every node
+/// when the test ends.
+#[cfg(feature = "redis")]
+pub fn redis_cluster(label: &str) -> Isolated<idempotent_runtime::RedisStore> {
+    crate::redis_cluster::require();
+    let prefix = crate::redis_server::unique_prefix(label);
+    let store = crate::redis_cluster::store(&prefix);
+    Isolated::new(store, move || crate::redis_cluster::delete_prefix(&prefix))
+}
+
 /// A store in a fresh, migrated PostgreSQL schema, dropped when the test ends.
 #[cfg(feature = "postgres")]
 pub async fn postgres(label: &str) -> Isolated<idempotent_runtime::PostgresStore> {
@@ -135,6 +145,13 @@ macro_rules! on_every_store {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn redis() {
                 let isolated = $crate::stores::redis(stringify!($check));
+                within_timeout(super::$check(isolated.store.clone())).await;
+            }
+
+            #[cfg(feature = "redis")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn redis_cluster() {
+                let isolated = $crate::stores::redis_cluster(stringify!($check));
                 within_timeout(super::$check(isolated.store.clone())).await;
             }
 

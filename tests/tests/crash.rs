@@ -1,7 +1,8 @@
 //! Crash claims, with real processes: a worker killed with SIGKILL in the middle of its
 //! handler leaves the token in progress until the lease ends; then another process takes over
 //! and completes, and the work is finished exactly once. A record completed before a kill is
-//! replayed after it. On `SqliteStore`, `RedisStore` and `PostgresStore`.
+//! replayed after it. On `SqliteStore`, `RedisStore` (one Redis and a Redis Cluster) and
+//! `PostgresStore`.
 #![cfg(all(feature = "sqlite", feature = "redis", feature = "postgres"))]
 
 use std::io::{BufRead, BufReader};
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use idempotent_tests::{postgres_server, redis_server};
+use idempotent_tests::{postgres_server, redis_cluster, redis_server};
 
 /// The worker's lease ("2s") and a little more.
 const PAST_LEASE: Duration = Duration::from_millis(2300);
@@ -156,6 +157,15 @@ fn redis_survives_a_killed_worker() {
     killed_mid_handler_then_taken_over("redis", &prefix);
     completed_then_killed_still_replays("redis", &prefix);
     redis_server::delete_prefix(&prefix);
+}
+
+#[test]
+fn redis_cluster_survives_a_killed_worker() {
+    redis_cluster::require();
+    let prefix = redis_server::unique_prefix("crash");
+    killed_mid_handler_then_taken_over("redis-cluster", &prefix);
+    completed_then_killed_still_replays("redis-cluster", &prefix);
+    redis_cluster::delete_prefix(&prefix);
 }
 
 #[test]

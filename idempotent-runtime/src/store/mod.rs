@@ -36,6 +36,8 @@
 //! Sync handlers need [`Store`], async handlers [`AsyncStore`].
 
 mod clock;
+#[cfg(any(feature = "redis", feature = "postgres", feature = "sqlite"))]
+mod durable;
 mod forward;
 pub mod memory;
 #[cfg(feature = "postgres")]
@@ -279,33 +281,4 @@ pub trait AsyncStore: Send + Sync {
     /// (cancelled) while it owns the record. Best effort: a network store spawns the release
     /// on the current runtime; if that fails, the lease ends the record.
     fn release_detached(&self, key: Key, fence: Fence);
-}
-
-/// Runs a step in a task of its own and awaits it, so dropping the caller (a cancelled request)
-/// cannot stop the step half-way: a `complete` that was sent is finished.
-#[cfg(any(feature = "redis", feature = "postgres"))]
-pub(crate) async fn run_to_end<T: Send + 'static>(
-    step: impl Future<Output = Result<T, StoreError>> + Send + 'static,
-) -> Result<T, StoreError> {
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => runtime.spawn(step).await.unwrap_or_else(|err| {
-            Err(StoreError::new(
-                crate::StoreErrorKind::Other,
-                format!("store step failed: {err}"),
-            ))
-        }),
-        Err(_) => step.await,
-    }
-}
-
-/// What a network store's [`AsyncStore::release_detached`] does: release on the current Tokio
-/// runtime in a task of its own; without a runtime, leave the record to its lease.
-#[cfg(any(feature = "redis", feature = "postgres"))]
-pub(crate) fn spawn_release<S: AsyncStore + Clone + 'static>(store: &S, key: Key, fence: Fence) {
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        let store = store.clone();
-        runtime.spawn(async move {
-            let _ = store.release(&key, fence).await;
-        });
-    }
 }

@@ -1,6 +1,6 @@
 //! A worker the crash test runs as a separate process:
 //!
-//! `crash-worker <sqlite|redis|postgres> <where> <token> <log> <mode>`
+//! `crash-worker <sqlite|redis|redis-cluster|postgres> <where> <token> <log> <mode>`
 //!
 //! It calls one idempotent handler (lease 2 s) with `token` on the named store (`where` is the
 //! database file, the Redis key prefix or the Postgres schema). The handler appends
@@ -67,7 +67,7 @@ fn say(line: &str) {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [kind, place, token, log, mode] = args.as_slice() else {
-        eprintln!("usage: crash-worker <sqlite|redis|postgres> <where> <token> <log> <hang|finish|finish-then-hang>");
+        eprintln!("usage: crash-worker <sqlite|redis|redis-cluster|postgres> <where> <token> <log> <hang|finish|finish-then-hang>");
         std::process::exit(2);
     };
     let (log, mode) = (log.clone(), mode.clone());
@@ -80,6 +80,10 @@ async fn main() {
             let url = std::env::var("IDEMPOTENT_TEST_REDIS")
                 .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
             let store = RedisStore::new(&url).expect("redis").with_prefix(place);
+            Worker { store, log, mode }.run(token.clone()).await
+        }
+        "redis-cluster" => {
+            let store = idempotent_tests::redis_cluster::store(place);
             Worker { store, log, mode }.run(token.clone()).await
         }
         "postgres" => {

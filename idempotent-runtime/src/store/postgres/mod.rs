@@ -15,18 +15,16 @@ mod errors;
 mod listen;
 mod sql;
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
-use super::record::{decode_fingerprint, encode_params};
-use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish};
+use super::durable::{self, FenceSource, StoredRecord};
+use super::record::encode_params;
+use super::{AsyncStore, Begin, Fence, Finish};
 use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
 use errors::{error, pool_error};
 use sql::Statements;
@@ -73,8 +71,7 @@ struct Inner {
     schema: String,
     pool_size: usize,
     sql: Statements,
-    fences: AtomicU64,
-    fence_seed: RandomState,
+    fences: FenceSource,
 }
 
 impl PostgresStore {
@@ -161,8 +158,7 @@ impl PostgresStore {
                 schema: schema.to_owned(),
                 pool_size,
                 sql: Statements::new(schema),
-                fences: AtomicU64::new(0),
-                fence_seed: RandomState::new(),
+                fences: FenceSource::new(),
             }),
         })
     }
@@ -222,11 +218,6 @@ impl PostgresStore {
         self.inner.pool.get().await.map_err(pool_error)
     }
 
-    fn next_fence(&self) -> i64 {
-        let count = self.inner.fences.fetch_add(1, Ordering::Relaxed);
-        self.inner.fence_seed.hash_one((count, std::process::id())) as i64
-    }
-
     /// Runs a fenced statement that answers one row when it changed the record.
     async fn finish(
         &self,
@@ -265,34 +256,27 @@ impl PostgresStore {
 }
 
 /// Reads one row of the `begin` statement.
-fn begin_row(row: &tokio_postgres::Row, fence: i64) -> Result<Begin, StoreError> {
+fn begin_row(row: &tokio_postgres::Row, fence: Fence) -> Result<Begin, StoreError> {
     let corrupt = |err: tokio_postgres::Error| {
         StoreError::corrupt("the record's columns do not decode").with_source(err)
     };
     if row.try_get::<_, bool>(0).map_err(corrupt)? {
         return Ok(Begin::Acquired {
-            fence: Fence(fence as u64),
+            fence,
             took_over: row.try_get(1).map_err(corrupt)?,
         });
     }
     let fingerprint: Vec<u8> = row.try_get(2).map_err(corrupt)?;
     let params: Vec<u8> = row.try_get(3).map_err(corrupt)?;
-    let fingerprint = decode_fingerprint(&fingerprint, &params)?;
-    let state = if row.try_get::<_, bool>(5).map_err(corrupt)? {
-        let output: Option<Vec<u8>> = row.try_get(7).map_err(corrupt)?;
-        let output =
-            output.ok_or_else(|| StoreError::corrupt("a completed record has no output"))?;
-        ExistingState::Completed {
-            output: output.into(),
-        }
-    } else {
-        let remaining: i64 = row.try_get(6).map_err(corrupt)?;
-        ExistingState::InProgress {
-            owner: Fence(row.try_get::<_, i64>(4).map_err(corrupt)? as u64),
-            lease_remaining: Duration::from_millis(u64::try_from(remaining).unwrap_or(0)),
-        }
-    };
-    Ok(Begin::Existing(Existing { fingerprint, state }))
+    let output: Option<Vec<u8>> = row.try_get(7).map_err(corrupt)?;
+    durable::existing(StoredRecord {
+        fingerprint: &fingerprint,
+        params: &params,
+        completed: row.try_get(5).map_err(corrupt)?,
+        output: output.as_deref(),
+        owner: row.try_get::<_, i64>(4).map_err(corrupt)? as u64,
+        lease_remaining_ms: row.try_get(6).map_err(corrupt)?,
+    })
 }
 
 /// What `NOTIFY` carries for a key: a fixed-size digest, so a long key (a large `scope`) can
@@ -301,8 +285,9 @@ pub(super) fn notify_payload(key: &Key) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(key.as_bytes()))
 }
 
+/// `duration` in milliseconds, as the statements take it.
 fn millis(duration: Duration) -> f64 {
-    duration.as_millis() as f64
+    durable::millis(duration) as f64
 }
 
 #[diagnostic::do_not_recommend]
@@ -321,12 +306,12 @@ impl AsyncStore for PostgresStore {
         let (params, lease) = (encode_params(fingerprint), millis(lease));
         // A concurrent writer's row may be invisible to one statement's snapshot: run it again.
         for _ in 0..8 {
-            let fence = self.next_fence();
+            let fence = self.inner.fences.next();
             let values: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
                 &key.as_bytes(),
                 &&fingerprint.digest()[..],
                 &params,
-                &fence,
+                &(fence.0 as i64),
                 &lease,
             ];
             let rows = client
@@ -351,7 +336,7 @@ impl AsyncStore for PostgresStore {
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
         let (store, key, output) = (self.clone(), key.clone(), output.to_vec());
-        super::run_to_end(async move {
+        durable::run_to_end(async move {
             let payload = notify_payload(&key);
             let values: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
                 &key.as_bytes(),
@@ -367,7 +352,7 @@ impl AsyncStore for PostgresStore {
 
     async fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
         let (store, key) = (self.clone(), key.clone());
-        super::run_to_end(async move {
+        durable::run_to_end(async move {
             let payload = notify_payload(&key);
             store
                 .finish(
@@ -390,6 +375,6 @@ impl AsyncStore for PostgresStore {
     }
 
     fn release_detached(&self, key: Key, fence: Fence) {
-        super::spawn_release(self, key, fence);
+        durable::spawn_release(self, key, fence);
     }
 }

@@ -1,38 +1,39 @@
-//! `RedisStore`: records in Redis, shared by a fleet of service instances. Feature `redis`.
+//! `RedisStore`: records in Redis or a Redis Cluster, shared by a fleet of service instances.
+//! Feature `redis`.
 //!
-//! Each record is one hash (fields `fp`, `params`, `fence`, `state`, `deadline`, `output`), so it lives in one slot of a
-//! Redis Cluster. Every step is one Lua script: `begin` costs one round trip (a first call
-//! two, with `complete`; a replay one). Records expire by Redis TTL. A waiter
-//! (`concurrent = "wait"`) subscribes to the store's channel, where `complete` and `release`
-//! publish the key they changed, so it wakes at once rather than polling.
+//! Each record is one hash (fields `fp`, `params`, `fence`, `state`, `deadline`, `output`)
+//! under one key, so on a cluster it lives in one slot and every step touches one master. Every
+//! step is one Lua script: `begin` costs one round trip (a first call two, with `complete`; a
+//! replay one). Records expire by Redis TTL. A waiter (`concurrent = "wait"`) subscribes to the
+//! store's channel, where `complete` and `release` publish the key they changed, so it wakes at
+//! once rather than polling; a cluster delivers a publication to subscribers on every node, so
+//! the waiter listens on any node, wherever the record's slot lives.
 //!
-//! The store connects on first use through a `ConnectionManager` that reconnects by itself;
-//! while Redis is down, every step fails with a transient `Unavailable` error.
+//! The store connects on first use (see `connection.rs`); while Redis is down, every step fails
+//! with a transient `Unavailable` error.
 
+mod connection;
 mod errors;
 mod scripts;
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Script, Value};
-use tokio::sync::OnceCell;
 
-use errors::error;
+use connection::Backend;
 
-use super::record::{decode_fingerprint, encode_params};
-use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, ABANDONED_RETENTION};
-use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
+use super::durable::{self, FenceSource};
+use super::record::encode_params;
+use super::{AsyncStore, Begin, Fence, Finish, ABANDONED_RETENTION};
+use crate::{Fingerprint, Key, StoreError};
 
 /// The key prefix when none is given.
 pub const DEFAULT_PREFIX: &str = "idempotent:";
 
-/// A store in Redis, for a fleet of services sharing one Redis (or Redis Cluster).
+/// A store in Redis, for a fleet of services sharing one Redis ([`new`](Self::new)) or one
+/// Redis Cluster ([`cluster`](Self::cluster)).
 ///
 /// Async handlers only: `#[idempotent(store = ...)]` on a sync handler is a compile error.
 ///
@@ -61,12 +62,10 @@ pub struct RedisStore {
 }
 
 struct Inner {
-    client: redis::Client,
-    connection: OnceCell<ConnectionManager>,
+    backend: Backend,
     prefix: Vec<u8>,
     scripts: Scripts,
-    fences: AtomicU64,
-    fence_seed: RandomState,
+    fences: FenceSource,
 }
 
 struct Scripts {
@@ -80,19 +79,47 @@ struct Scripts {
 impl RedisStore {
     /// A store for the Redis at `url` (`redis://host:port/db`); it connects on first use.
     pub fn new(url: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|err| error("parse the Redis URL", err))?;
-        Ok(Self::with_parts(client, OnceCell::new(), DEFAULT_PREFIX))
+        Ok(Self::with_parts(Backend::single(url)?, DEFAULT_PREFIX))
     }
 
-    fn with_parts(
-        client: redis::Client,
-        connection: OnceCell<ConnectionManager>,
-        prefix: &str,
-    ) -> Self {
+    /// A store for the Redis Cluster that any of `urls` (`redis://host:port`) belongs to; it
+    /// connects on first use and finds the other masters itself.
+    ///
+    /// Each record is one key, so its slot, and the one master holding it, serve every step;
+    /// records spread over the masters by key. A script a master does not know yet
+    /// (`NOSCRIPT`, after a restart or a failover) is loaded on every master and retried.
+    /// `MOVED` and `ASK` are followed, and a cluster that is down or resharding fails the step
+    /// with a transient `Unavailable` error.
+    ///
+    /// **Failover.** Redis replicates asynchronously: when a master fails and its replica
+    /// takes over, the writes it had not yet received are gone. A record lost so, in progress
+    /// or completed, is as if never written: a retry runs the handler again. Where that
+    /// matters more than latency, give each master replicas and keep `min-replicas-to-write`
+    /// set, or use a store with synchronous durability (`PostgresStore`).
+    ///
+    /// A prefix holding a hash tag (`{...}`) would put every record in one slot; the default
+    /// prefix has none.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), idempotent_runtime::StoreError> {
+    /// use idempotent_runtime::RedisStore;
+    /// let store = RedisStore::cluster(&[
+    ///     "redis://127.0.0.1:7001",
+    ///     "redis://127.0.0.1:7002",
+    ///     "redis://127.0.0.1:7003",
+    /// ])?
+    /// .with_prefix("billing:");
+    /// # let _ = store;
+    /// # Ok(()) }
+    /// ```
+    pub fn cluster(urls: &[impl AsRef<str>]) -> Result<Self, StoreError> {
+        Ok(Self::with_parts(Backend::cluster(urls)?, DEFAULT_PREFIX))
+    }
+
+    fn with_parts(backend: Backend, prefix: &str) -> Self {
         Self {
             inner: Arc::new(Inner {
-                client,
-                connection,
+                backend,
                 prefix: prefix.as_bytes().to_vec(),
                 scripts: Scripts {
                     begin: scripts::begin(),
@@ -101,8 +128,7 @@ impl RedisStore {
                     renew: scripts::renew(),
                     running: scripts::running(),
                 },
-                fences: AtomicU64::new(0),
-                fence_seed: RandomState::new(),
+                fences: FenceSource::new(),
             }),
         }
     }
@@ -110,18 +136,21 @@ impl RedisStore {
     /// Connects now, so a wrong address fails at startup rather than on the first request.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let store = Self::new(url)?;
-        store.connection().await?;
+        store.inner.backend.connect().await?;
+        Ok(store)
+    }
+
+    /// [`cluster`](Self::cluster), connected now, so a wrong address fails at startup.
+    pub async fn connect_cluster(urls: &[impl AsRef<str>]) -> Result<Self, StoreError> {
+        let store = Self::cluster(urls)?;
+        store.inner.backend.connect().await?;
         Ok(store)
     }
 
     /// Puts every key under `prefix` (default [`DEFAULT_PREFIX`]), to share one Redis between
     /// services or tests.
     pub fn with_prefix(self, prefix: &str) -> Self {
-        Self::with_parts(
-            self.inner.client.clone(),
-            self.inner.connection.clone(),
-            prefix,
-        )
+        Self::with_parts(self.inner.backend.clone(), prefix)
     }
 
     /// The Redis key of a record: the prefix, then the encoded key.
@@ -134,41 +163,17 @@ impl RedisStore {
         [&self.inner.prefix[..], b"events"].concat()
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_number_of_retries(1);
-        self.inner
-            .connection
-            .get_or_try_init(|| {
-                ConnectionManager::new_with_config(self.inner.client.clone(), config)
-            })
-            .await
-            .cloned()
-            .map_err(|err| error("connect", err))
-    }
-
-    fn next_fence(&self) -> u64 {
-        let count = self.inner.fences.fetch_add(1, Ordering::Relaxed);
-        self.inner.fence_seed.hash_one((count, std::process::id()))
-    }
-
     async fn invoke(
         &self,
         script: &Script,
         key: &Key,
         args: &[&[u8]],
     ) -> Result<Value, StoreError> {
-        let mut connection = self.connection().await?;
         let mut invocation = script.key(self.record_key(key));
         for arg in args {
             invocation.arg(*arg);
         }
-        invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|err| error("run a script", err))
+        self.inner.backend.invoke(&invocation).await
     }
 
     async fn finish(
@@ -177,14 +182,7 @@ impl RedisStore {
         key: &Key,
         args: &[&[u8]],
     ) -> Result<Finish, StoreError> {
-        match self.invoke(script, key, args).await? {
-            Value::Int(1) => Ok(Finish::Done),
-            Value::Int(0) => Ok(Finish::NotOwner),
-            other => Err(StoreError::new(
-                StoreErrorKind::Other,
-                format!("redis: unexpected answer {other:?}"),
-            )),
-        }
+        scripts::finish_answer(self.invoke(script, key, args).await?)
     }
 
     async fn running(&self, key: &Key, owner: Fence) -> Result<bool, StoreError> {
@@ -192,63 +190,13 @@ impl RedisStore {
         let answer = self
             .invoke(&self.inner.scripts.running, key, &[fence.as_bytes()])
             .await?;
-        Ok(matches!(answer, Value::Int(1)))
+        Ok(scripts::running_answer(&answer))
     }
 }
 
+/// `duration` in milliseconds as a script argument; at least 1 (`PEXPIRE 0` deletes).
 fn millis(duration: Duration) -> String {
-    duration.as_millis().max(1).to_string()
-}
-
-/// Reads the `begin` script's answer; an acquisition's fence is filled in by the caller.
-fn begin_answer(value: Value) -> Result<Begin, StoreError> {
-    let Value::Array(items) = value else {
-        return Err(foreign());
-    };
-    match items.as_slice() {
-        [Value::Int(0), Value::Int(took_over)] => Ok(Begin::Acquired {
-            fence: Fence(0),
-            took_over: *took_over == 1,
-        }),
-        [Value::Int(1), fp, params, fence, state, deadline, output, Value::Int(now)] => {
-            let fingerprint = decode_fingerprint(
-                bytes(fp).ok_or_else(foreign)?,
-                bytes(params).ok_or_else(foreign)?,
-            )?;
-            let state = match (bytes(state), output) {
-                (Some(b"c"), Value::BulkString(output)) => ExistingState::Completed {
-                    output: output.as_slice().into(),
-                },
-                (Some(b"p"), _) => {
-                    let deadline = number(deadline).ok_or_else(foreign)?;
-                    ExistingState::InProgress {
-                        owner: Fence(number(fence).ok_or_else(foreign)?),
-                        lease_remaining: Duration::from_millis(
-                            deadline.saturating_sub((*now).max(0) as u64),
-                        ),
-                    }
-                }
-                _ => return Err(foreign()),
-            };
-            Ok(Begin::Existing(Existing { fingerprint, state }))
-        }
-        _ => Err(foreign()),
-    }
-}
-
-fn foreign() -> StoreError {
-    StoreError::corrupt("the Redis record is not one this store wrote")
-}
-
-fn bytes(value: &Value) -> Option<&[u8]> {
-    match value {
-        Value::BulkString(bytes) => Some(bytes),
-        _ => None,
-    }
-}
-
-fn number(value: &Value) -> Option<u64> {
-    std::str::from_utf8(bytes(value)?).ok()?.parse().ok()
+    durable::millis(duration).max(1).to_string()
 }
 
 #[diagnostic::do_not_recommend]
@@ -259,8 +207,8 @@ impl AsyncStore for RedisStore {
         fingerprint: &Fingerprint,
         lease: Duration,
     ) -> Result<Begin, StoreError> {
-        let fence = self.next_fence();
-        let fence_text = fence.to_string();
+        let fence = self.inner.fences.next();
+        let fence_text = fence.0.to_string();
         let (params, lease) = (encode_params(fingerprint), millis(lease));
         let retention = millis(ABANDONED_RETENTION);
         let args: [&[u8]; 5] = [
@@ -271,11 +219,8 @@ impl AsyncStore for RedisStore {
             retention.as_bytes(),
         ];
         let answer = self.invoke(&self.inner.scripts.begin, key, &args).await?;
-        match begin_answer(answer)? {
-            Begin::Acquired { took_over, .. } => Ok(Begin::Acquired {
-                fence: Fence(fence),
-                took_over,
-            }),
+        match scripts::begin_answer(answer)? {
+            Begin::Acquired { took_over, .. } => Ok(Begin::Acquired { fence, took_over }),
             existing => Ok(existing),
         }
     }
@@ -288,7 +233,7 @@ impl AsyncStore for RedisStore {
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
         let (store, key, output) = (self.clone(), key.clone(), output.to_vec());
-        super::run_to_end(async move {
+        durable::run_to_end(async move {
             let (fence, ttl, channel) = (fence.0.to_string(), millis(ttl), store.channel());
             let args: [&[u8]; 4] = [fence.as_bytes(), &output, ttl.as_bytes(), &channel];
             store
@@ -300,7 +245,7 @@ impl AsyncStore for RedisStore {
 
     async fn release(&self, key: &Key, fence: Fence) -> Result<Finish, StoreError> {
         let (store, key) = (self.clone(), key.clone());
-        super::run_to_end(async move {
+        durable::run_to_end(async move {
             let (fence, channel) = (fence.0.to_string(), store.channel());
             store
                 .finish(
@@ -321,16 +266,11 @@ impl AsyncStore for RedisStore {
     }
 
     async fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
-        let mut pubsub = self
-            .inner
-            .client
-            .get_async_pubsub()
-            .await
-            .map_err(|err| error("subscribe", err))?;
+        let mut pubsub = self.inner.backend.pubsub().await?;
         pubsub
             .subscribe(self.channel())
             .await
-            .map_err(|err| error("subscribe", err))?;
+            .map_err(|err| errors::error("subscribe", err))?;
         // Subscribed before looking: a change after this point cannot be missed.
         if !self.running(key, owner).await? {
             return Ok(());
@@ -349,6 +289,6 @@ impl AsyncStore for RedisStore {
     }
 
     fn release_detached(&self, key: Key, fence: Fence) {
-        super::spawn_release(self, key, fence);
+        durable::spawn_release(self, key, fence);
     }
 }

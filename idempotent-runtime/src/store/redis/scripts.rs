@@ -1,4 +1,4 @@
-//! The Lua scripts that make each step one atomic round trip.
+//! The Lua scripts that make each step one atomic round trip, and the readers of their answers.
 //!
 //! A record is a hash with the fields `fp`, `params`, `fence`, `state` (`p` in progress, `c`
 //! completed), `deadline` (server milliseconds: the lease's end) and `output`. An in-progress
@@ -7,7 +7,11 @@
 //! completed record expires at its TTL. Time is the server's
 //! (`TIME`), so a fleet shares one clock.
 
-use redis::Script;
+use redis::{Script, Value};
+
+use crate::store::durable::{self, StoredRecord};
+use crate::store::{Begin, Fence, Finish};
+use crate::{StoreError, StoreErrorKind};
 
 /// `KEYS[1]` record; `ARGV` fingerprint, params, fence, lease ms, retention ms.
 /// Answers `{0, took_over}` (acquired), `{1, fp, params, fence, state, deadline, output, now}`
@@ -101,4 +105,73 @@ pub(super) fn running() -> Script {
         return 0
         ",
     )
+}
+
+/// Reads [`begin`]'s answer; an acquisition's fence is filled in by the caller.
+pub(super) fn begin_answer(value: Value) -> Result<Begin, StoreError> {
+    let Value::Array(items) = value else {
+        return Err(foreign());
+    };
+    match items.as_slice() {
+        [Value::Int(0), Value::Int(took_over)] => Ok(Begin::Acquired {
+            fence: Fence(0),
+            took_over: *took_over == 1,
+        }),
+        [Value::Int(1), fp, params, fence, state, deadline, output, Value::Int(now)] => {
+            let completed = match bytes(state) {
+                Some(b"c") => true,
+                Some(b"p") => false,
+                _ => return Err(foreign()),
+            };
+            let (owner, lease_remaining_ms) = if completed {
+                (0, 0)
+            } else {
+                let deadline = number(deadline).ok_or_else(foreign)?;
+                let remaining = i128::from(deadline) - i128::from(*now);
+                let remaining = i64::try_from(remaining).unwrap_or(i64::MAX);
+                (number(fence).ok_or_else(foreign)?, remaining)
+            };
+            durable::existing(StoredRecord {
+                fingerprint: bytes(fp).ok_or_else(foreign)?,
+                params: bytes(params).ok_or_else(foreign)?,
+                completed,
+                output: bytes(output),
+                owner,
+                lease_remaining_ms,
+            })
+        }
+        _ => Err(foreign()),
+    }
+}
+
+/// Reads the answer of [`complete`], [`release`] or [`renew`].
+pub(super) fn finish_answer(value: Value) -> Result<Finish, StoreError> {
+    match value {
+        Value::Int(1) => Ok(Finish::Done),
+        Value::Int(0) => Ok(Finish::NotOwner),
+        other => Err(StoreError::new(
+            StoreErrorKind::Other,
+            format!("redis: unexpected answer {other:?}"),
+        )),
+    }
+}
+
+/// Reads [`running`]'s answer: whether the owner still runs.
+pub(super) fn running_answer(value: &Value) -> bool {
+    matches!(value, Value::Int(1))
+}
+
+fn foreign() -> StoreError {
+    StoreError::corrupt("the Redis record is not one this store wrote")
+}
+
+fn bytes(value: &Value) -> Option<&[u8]> {
+    match value {
+        Value::BulkString(bytes) => Some(bytes),
+        _ => None,
+    }
+}
+
+fn number(value: &Value) -> Option<u64> {
+    std::str::from_utf8(bytes(value)?).ok()?.parse().ok()
 }

@@ -11,18 +11,16 @@
 
 mod schema;
 
-use std::collections::hash_map::RandomState;
 use std::future::Future;
-use std::hash::BuildHasher;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::record::{decode_fingerprint, encode_params};
-use super::{AsyncStore, Begin, Existing, ExistingState, Fence, Finish, Store};
+use super::durable::{self, millis_i64, unix_millis_now, FenceSource, StoredRecord};
+use super::record::encode_params;
+use super::{AsyncStore, Begin, Fence, Finish, Store};
 use crate::{Fingerprint, Key, StoreError, StoreErrorKind};
 
 /// A store in an SQLite database file: one machine, durable, shared between processes.
@@ -51,8 +49,7 @@ pub struct SqliteStore {
 
 struct Inner {
     connection: Mutex<Connection>,
-    fences: AtomicU64,
-    fence_seed: RandomState,
+    fences: FenceSource,
 }
 
 /// A row as read for `begin`.
@@ -85,8 +82,7 @@ impl SqliteStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 connection: Mutex::new(connection),
-                fences: AtomicU64::new(0),
-                fence_seed: RandomState::new(),
+                fences: FenceSource::new(),
             }),
         })
     }
@@ -96,8 +92,8 @@ impl SqliteStore {
     /// lease); returns how many. Call it now and then (a dead record is also replaced when its
     /// key is used again).
     pub fn purge_expired(&self) -> Result<usize, StoreError> {
-        let now = now_ms();
-        let abandoned_before = now.saturating_sub(millis(super::ABANDONED_RETENTION));
+        let now = unix_millis_now();
+        let abandoned_before = now.saturating_sub(millis_i64(super::ABANDONED_RETENTION));
         self.connection()
             .execute(schema::PURGE, params![now, abandoned_before])
             .map_err(|err| error("purge expired records", err))
@@ -111,12 +107,6 @@ impl SqliteStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A fence no other owner of any key has held: random, so fences from two processes differ.
-    fn next_fence(&self) -> i64 {
-        let count = self.inner.fences.fetch_add(1, Ordering::Relaxed);
-        self.inner.fence_seed.hash_one((count, std::process::id())) as i64
-    }
-
     fn begin_blocking(
         &self,
         key: &Key,
@@ -127,7 +117,7 @@ impl SqliteStore {
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|err| error("start a transaction", err))?;
-        let now = now_ms();
+        let now = unix_millis_now();
         let row = tx
             .prepare_cached(schema::SELECT)
             .and_then(|mut select| {
@@ -141,23 +131,20 @@ impl SqliteStore {
             Some(row) => !row.completed,
             None => false,
         };
-        let fence = self.next_fence();
+        let fence = self.inner.fences.next();
         tx.prepare_cached(schema::UPSERT)
             .and_then(|mut upsert| {
                 upsert.execute(params![
                     key.as_bytes(),
                     &fingerprint.digest()[..],
                     encode_params(fingerprint),
-                    fence,
-                    now.saturating_add(millis(lease)),
+                    fence.0 as i64,
+                    now.saturating_add(millis_i64(lease)),
                 ])
             })
             .map_err(|err| error("write the record", err))?;
         tx.commit().map_err(|err| error("commit the record", err))?;
-        Ok(Begin::Acquired {
-            fence: Fence(fence as u64),
-            took_over,
-        })
+        Ok(Begin::Acquired { fence, took_over })
     }
 
     fn finish(&self, sql: &str, values: impl rusqlite::Params) -> Result<Finish, StoreError> {
@@ -186,7 +173,7 @@ impl SqliteStore {
         self.connection()
             .prepare_cached(schema::RUNNING)
             .and_then(|mut statement| {
-                statement.exists(params![key.as_bytes(), owner.0 as i64, now_ms()])
+                statement.exists(params![key.as_bytes(), owner.0 as i64, unix_millis_now()])
             })
             .map_err(|err| error("read the record", err))
     }
@@ -204,31 +191,14 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 }
 
 fn existing(row: Row, now: i64) -> Result<Begin, StoreError> {
-    let fingerprint = decode_fingerprint(&row.fingerprint, &row.params)?;
-    let state = match (row.completed, row.output) {
-        (true, Some(output)) => ExistingState::Completed {
-            output: output.into(),
-        },
-        (true, None) => return Err(StoreError::corrupt("a completed record has no output")),
-        (false, _) => ExistingState::InProgress {
-            owner: Fence(row.fence as u64),
-            lease_remaining: Duration::from_millis(
-                u64::try_from(row.deadline_ms - now).unwrap_or(0),
-            ),
-        },
-    };
-    Ok(Begin::Existing(Existing { fingerprint, state }))
-}
-
-fn now_ms() -> i64 {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+    durable::existing(StoredRecord {
+        fingerprint: &row.fingerprint,
+        params: &row.params,
+        completed: row.completed,
+        output: row.output.as_deref(),
+        owner: row.fence as u64,
+        lease_remaining_ms: row.deadline_ms.saturating_sub(now),
+    })
 }
 
 /// Maps an SQLite error: busy or locked is transient; a value of the wrong type is corrupt.
@@ -266,7 +236,7 @@ impl Store for SqliteStore {
         output: &[u8],
         ttl: Duration,
     ) -> Result<Finish, StoreError> {
-        let expires = now_ms().saturating_add(millis(ttl));
+        let expires = unix_millis_now().saturating_add(millis_i64(ttl));
         let finish = self.finish(
             schema::COMPLETE,
             params![output, expires, key.as_bytes(), fence.0 as i64],
@@ -282,7 +252,7 @@ impl Store for SqliteStore {
     }
 
     fn renew(&self, key: &Key, fence: Fence, lease: Duration) -> Result<Finish, StoreError> {
-        let deadline = now_ms().saturating_add(millis(lease));
+        let deadline = unix_millis_now().saturating_add(millis_i64(lease));
         self.finish(
             schema::RENEW,
             params![deadline, key.as_bytes(), fence.0 as i64],
