@@ -1,17 +1,17 @@
 //! Load on the network stores, beside their raw servers at the same concurrency, in one run:
-//! C concurrent async callers (C = 1, 16, 64) drive `#[idempotent]` through `RedisStore`,
-//! `PostgresStore` and `SqliteStore`, first calls (a fresh token each) and replays (one token
+//! C concurrent async callers (C = 1, 16, 64) drive `#[idempotent]` through `RedisStore` (on
+//! one Redis and on a Redis Cluster), `PostgresStore` and `SqliteStore`, first calls (a fresh token each) and replays (one token
 //! per caller), and print calls/s, p50 and p99; then `redis-benchmark -t set,get` and
 //! `pgbench -M prepared` (a one-row insert, a select by key) at the same C, and a raw
 //! rusqlite insert. Round trips per call are read from the servers' own counters (Redis'
 //! scripts run; PostgreSQL's transactions, with its WAL records).
 //!
 //! ```sh
-//! cargo run --release -p idempotent-benches --features stores --bin load -- [redis] [postgres] [sqlite] [--seconds 5] [--pool 16]
+//! cargo run --release -p idempotent-benches --features stores --bin load -- [redis] [redis-cluster] [postgres] [sqlite] [--seconds 5] [--pool 16]
 //! ```
 //!
-//! Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (database `test`), as the
-//! tests do, and `redis-benchmark`, `pgbench` and `psql` on the `PATH`.
+//! Needs Redis on 127.0.0.1:6379, a Redis Cluster on 127.0.0.1:7001-7003 and PostgreSQL on
+//! 127.0.0.1:5432 (database `test`), as the tests do (`scripts/test` starts them), and `redis-benchmark`, `pgbench` and `psql` on the `PATH`.
 
 use std::future::Future;
 use std::process::Command;
@@ -22,6 +22,11 @@ use idempotent_benches::{handler, sample_request, CreateRouteTable, RouteTable};
 use idempotent_runtime::{idempotent, AsyncStore, PostgresStore, RedisStore, SqliteStore};
 
 const REDIS: &str = "redis://127.0.0.1:6379";
+const CLUSTER: [&str; 3] = [
+    "redis://127.0.0.1:7001",
+    "redis://127.0.0.1:7002",
+    "redis://127.0.0.1:7003",
+];
 const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 const CONCURRENCY: [usize; 3] = [1, 16, 64];
 
@@ -152,19 +157,24 @@ fn psql_number(sql: &str) -> Option<f64> {
 
 /// How many scripts Redis has run: each of the store's steps is one `EVALSHA`, one round trip
 /// (the commands a script runs inside are not round trips, so they are not counted).
-fn redis_scripts() -> Option<f64> {
-    let info = output(
-        "redis-cli",
-        &["-h", "127.0.0.1", "-p", "6379", "info", "commandstats"],
-    )?;
-    let calls = |command: &str| {
-        info.lines()
-            .find_map(|line| line.strip_prefix(command))
-            .and_then(|stats| stats.strip_prefix("calls="))
-            .and_then(|stats| stats.split(',').next()?.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    Some(calls("cmdstat_evalsha:") + calls("cmdstat_eval:"))
+/// Scripts run so far on the Redis at each of `ports`, summed.
+fn redis_scripts(ports: &[&str]) -> Option<f64> {
+    let mut total = 0.0;
+    for port in ports {
+        let info = output(
+            "redis-cli",
+            &["-h", "127.0.0.1", "-p", port, "info", "commandstats"],
+        )?;
+        let calls = |command: &str| {
+            info.lines()
+                .find_map(|line| line.strip_prefix(command))
+                .and_then(|stats| stats.strip_prefix("calls="))
+                .and_then(|stats| stats.split(',').next()?.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        total += calls("cmdstat_evalsha:") + calls("cmdstat_eval:");
+    }
+    Some(total)
 }
 
 /// PostgreSQL's committed transactions and WAL records so far (a backend reports its counts
@@ -175,28 +185,33 @@ fn postgres_counters() -> Option<(f64, f64)> {
     Some((commits, wal))
 }
 
-fn redis_benchmark(concurrency: usize) -> Option<(f64, f64)> {
+fn redis_benchmark(target: &RedisTarget, concurrency: usize) -> Option<(f64, f64)> {
     let requests = if concurrency == 1 { "20000" } else { "200000" };
     let c = concurrency.to_string();
+    let cluster: &[&str] = if target.cluster { &["--cluster"] } else { &[] };
     let text = output(
         "redis-benchmark",
         &[
-            "-h",
-            "127.0.0.1",
-            "-p",
-            "6379",
-            "-t",
-            "set,get",
-            "-c",
-            &c,
-            "-P",
-            "1",
-            "-n",
-            requests,
-            "-q",
-            "-r",
-            "1000000",
-        ],
+            cluster,
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                target.ports[0],
+                "-t",
+                "set,get",
+                "-c",
+                &c,
+                "-P",
+                "1",
+                "-n",
+                requests,
+                "-q",
+                "-r",
+                "1000000",
+            ],
+        ]
+        .concat(),
     )?;
     let rate = |name: &str| {
         text.split(['\r', '\n'])
@@ -279,37 +294,49 @@ where
     Some((phase, change))
 }
 
-async fn redis(seconds: f64) {
-    println!("## Redis (a first call is 2 round trips, so its ideal is half the SET rate)");
+/// One Redis, or a cluster: where the store connects, whose counters and which raw server.
+struct RedisTarget {
+    title: &'static str,
+    cluster: bool,
+    ports: &'static [&'static str],
+}
+
+const SINGLE: RedisTarget = RedisTarget {
+    title: "Redis",
+    cluster: false,
+    ports: &["6379"],
+};
+
+const CLUSTERED: RedisTarget = RedisTarget {
+    title: "Redis Cluster (three masters; redis-benchmark --cluster)",
+    cluster: true,
+    ports: &["7001", "7002", "7003"],
+};
+
+async fn redis(seconds: f64, target: &RedisTarget) {
+    println!(
+        "## {} (a first call is 2 round trips, so its ideal is half the SET rate)",
+        target.title
+    );
     let prefix = format!("idempotent-load-{}:", std::process::id());
     let connect = || async {
-        let store = RedisStore::connect(REDIS).await.ok()?;
+        let store = if target.cluster {
+            RedisStore::connect_cluster(&CLUSTER).await.ok()?
+        } else {
+            RedisStore::connect(REDIS).await.ok()?
+        };
         Some(store.with_prefix(&prefix))
     };
+    let scripts = || redis_scripts(target.ports);
     for concurrency in CONCURRENCY {
         let run = format!("redis-{concurrency}");
         let phases = (
-            measure(
-                seconds,
-                concurrency,
-                Kind::First,
-                &run,
-                &connect,
-                redis_scripts,
-            )
-            .await,
-            measure(
-                seconds,
-                concurrency,
-                Kind::Replay,
-                &run,
-                &connect,
-                redis_scripts,
-            )
-            .await,
+            measure(seconds, concurrency, Kind::First, &run, &connect, scripts).await,
+            measure(seconds, concurrency, Kind::Replay, &run, &connect, scripts).await,
         );
         let (Some((first, first_scripts)), Some((replay, replay_scripts))) = phases else {
-            println!("C={concurrency}: Redis is not reachable at {REDIS}");
+            println!("C={concurrency}: {} is not reachable", target.title);
+            delete_prefix(target, &prefix);
             return;
         };
         let per_call = |scripts: Option<f64>, phase: &Phase| {
@@ -322,7 +349,7 @@ async fn redis(seconds: f64) {
             replay.show(),
             per_call(replay_scripts, &replay),
         );
-        match redis_benchmark(concurrency) {
+        match redis_benchmark(target, concurrency) {
             Some((set, get)) => println!(
                 "      raw SET {set:.0}/s, GET {get:.0}/s | first / (SET/2) {:.2}, replay / GET {:.2}",
                 first.rate() / (set / 2.0),
@@ -331,20 +358,28 @@ async fn redis(seconds: f64) {
             None => println!("      redis-benchmark did not run"),
         }
     }
-    if let Some(keys) = output(
-        "redis-cli",
-        &[
-            "-h",
-            "127.0.0.1",
-            "--scan",
-            "--pattern",
-            &format!("{prefix}*"),
-        ],
-    ) {
-        for chunk in keys.lines().collect::<Vec<_>>().chunks(500) {
-            let mut args = vec!["-h", "127.0.0.1", "del"];
-            args.extend(chunk.iter().copied());
-            let _ = output("redis-cli", &args);
+    delete_prefix(target, &prefix);
+}
+
+/// Deletes the run's keys on every node, one key a command (a cluster refuses a `DEL` of keys
+/// in different slots).
+fn delete_prefix(target: &RedisTarget, prefix: &str) {
+    for port in target.ports {
+        let Ok(mut node) = redis::Client::open(format!("redis://127.0.0.1:{port}"))
+            .and_then(|client| client.get_connection())
+        else {
+            continue;
+        };
+        let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
+            .arg(format!("{prefix}*"))
+            .query(&mut node)
+            .unwrap_or_default();
+        for chunk in keys.chunks(1000) {
+            let mut pipeline = redis::pipe();
+            for key in chunk {
+                pipeline.cmd("DEL").arg(key).ignore();
+            }
+            let _: redis::RedisResult<()> = pipeline.query(&mut node);
         }
     }
 }
@@ -493,12 +528,15 @@ async fn main() {
     let wanted = |name: &str| {
         let named: Vec<&String> = args
             .iter()
-            .filter(|arg| ["redis", "postgres", "sqlite"].contains(&arg.as_str()))
+            .filter(|arg| ["redis", "redis-cluster", "postgres", "sqlite"].contains(&arg.as_str()))
             .collect();
         named.is_empty() || named.iter().any(|arg| *arg == name)
     };
     if wanted("redis") {
-        redis(seconds).await;
+        redis(seconds, &SINGLE).await;
+    }
+    if wanted("redis-cluster") {
+        redis(seconds, &CLUSTERED).await;
     }
     if wanted("postgres") {
         let pool_size = args
