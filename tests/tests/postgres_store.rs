@@ -318,6 +318,58 @@ async fn a_registered_waiter_is_notified_not_left_to_its_lease() {
     assert_eq!(second.created.load(SeqCst), 0, "the waiter ran the handler");
 }
 
+/// A hundred waiters on one store share one listening connection: duplicates cannot exhaust
+/// the server's connections (each had a connection of its own before), and all are woken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_waiters_share_one_listening_connection() {
+    postgres_server::require();
+    let schema = SchemaGuard(postgres_server::unique_schema("shared_listen"));
+    let gate = Arc::new(Notify::new());
+    let owner = Arc::new(Volumes::new(&schema.0, gate.clone()).await);
+    let duplicates = Arc::new(Volumes::new(&schema.0, gate.clone()).await);
+    let running = tokio::spawn({
+        let owner = owner.clone();
+        async move { owner.slow_create(5, "crowd".into()).await }
+    });
+    while owner.created.load(SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let waiting: Vec<_> = (0..100)
+        .map(|_| {
+            let duplicates = duplicates.clone();
+            tokio::spawn(async move { duplicates.slow_create(5, "crowd".into()).await })
+        })
+        .collect();
+    let waiters = format!("SELECT waiters::bigint FROM \"{}\".records", schema.0);
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while postgres_server::scalar(&waiters).unwrap() != Some(100) {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("every waiter registers on the record");
+    let listening = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN \"idempotent_{}\"'",
+        schema.0
+    );
+    assert_eq!(postgres_server::scalar(&listening).unwrap(), Some(1));
+    gate.notify_one();
+    let result = running.await.unwrap().unwrap();
+    for waiter in waiting {
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(10), waiter)
+            .await
+            .expect("the waiter was notified")
+            .unwrap()
+            .unwrap();
+        assert_eq!(waited, result);
+    }
+    assert_eq!(
+        duplicates.created.load(SeqCst),
+        0,
+        "a waiter ran the handler"
+    );
+}
+
 /// A replay reads the record without locking or writing it: the row's `xmax` (set by any
 /// lock or update) stays 0. The upsert of the first release locked the row on every replay.
 #[tokio::test]

@@ -72,6 +72,8 @@ struct Inner {
     pool_size: usize,
     sql: Statements,
     fences: FenceSource,
+    /// The one connection all of this store's waiters listen on.
+    listener: listen::Listener,
 }
 
 impl PostgresStore {
@@ -159,6 +161,7 @@ impl PostgresStore {
                 pool_size,
                 sql: Statements::new(schema),
                 fences: FenceSource::new(),
+                listener: listen::Listener::default(),
             }),
         })
     }
