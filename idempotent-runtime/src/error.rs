@@ -212,6 +212,10 @@ pub enum StoreErrorKind {
     /// but it was not recorded (the token is released and an `error` event is emitted). The
     /// message says which side. (A stored result that does not decode is [`Corrupt`](Self::Corrupt).)
     Codec,
+    /// The handler's result, encoded, is larger than the store keeps in one record (a
+    /// DynamoDB item holds at most 400 KB). The caller still gets the result, but it was not
+    /// recorded: the token is released, so a retry runs the handler again.
+    TooLarge,
     /// Any other failure of the store.
     Other,
 }
@@ -305,6 +309,7 @@ impl fmt::Display for StoreError {
             StoreErrorKind::Capacity => "idempotency store full",
             StoreErrorKind::Corrupt => "corrupt idempotency record",
             StoreErrorKind::Codec => "idempotency encoding failed",
+            StoreErrorKind::TooLarge => "idempotency record too large",
             StoreErrorKind::Other => "idempotency store failed",
         };
         write!(f, "{what}: {}", self.message)

@@ -5,6 +5,7 @@
         feature = "sqlite",
         feature = "redis",
         feature = "postgres",
+        feature = "dynamodb",
         feature = "testing"
     ),
     doc = include_str!("../../README.md")
@@ -14,6 +15,7 @@
         feature = "sqlite",
         feature = "redis",
         feature = "postgres",
+        feature = "dynamodb",
         feature = "testing"
     )),
     doc = include_str!("crate_doc.md")
@@ -60,6 +62,9 @@ pub use idempotent_macros::idempotent;
 pub use outcome::Outcome;
 pub use request::Concurrent;
 pub use retry::{retry, retry_async, RetryPolicy, Retryable};
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
+pub use store::DynamoDbStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use store::PostgresStore;

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: connections to the real servers the store tests
 //! use, with a clear message when one is down, and isolated stores of every kind.
 
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb_server;
 #[cfg(feature = "redis")]
 pub mod redis_cluster;
 #[cfg(feature = "redis")]

@@ -95,6 +95,15 @@ pub fn redis_cluster(label: &str) -> Isolated<idempotent_runtime::RedisStore> {
     Isolated::new(store, move || crate::redis_cluster::delete_prefix(&prefix))
 }
 
+/// A store in a fresh DynamoDB table, deleted when the test ends.
+#[cfg(feature = "dynamodb")]
+pub async fn dynamodb(label: &str) -> Isolated<idempotent_runtime::DynamoDbStore> {
+    crate::dynamodb_server::require();
+    let table = crate::dynamodb_server::unique_table(label);
+    let store = crate::dynamodb_server::store(&table).await;
+    Isolated::new(store, move || crate::dynamodb_server::delete_table(&table))
+}
+
 /// A store in a fresh, migrated PostgreSQL schema, dropped when the test ends.
 #[cfg(feature = "postgres")]
 pub async fn postgres(label: &str) -> Isolated<idempotent_runtime::PostgresStore> {
@@ -152,6 +161,13 @@ macro_rules! on_every_store {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn redis_cluster() {
                 let isolated = $crate::stores::redis_cluster(stringify!($check));
+                within_timeout(super::$check(isolated.store.clone())).await;
+            }
+
+            #[cfg(feature = "dynamodb")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn dynamodb() {
+                let isolated = $crate::stores::dynamodb(stringify!($check)).await;
                 within_timeout(super::$check(isolated.store.clone())).await;
             }
 

@@ -1,16 +1,21 @@
 //! Crash claims, with real processes: a worker killed with SIGKILL in the middle of its
 //! handler leaves the token in progress until the lease ends; then another process takes over
 //! and completes, and the work is finished exactly once. A record completed before a kill is
-//! replayed after it. On `SqliteStore`, `RedisStore` (one Redis and a Redis Cluster) and
-//! `PostgresStore`.
-#![cfg(all(feature = "sqlite", feature = "redis", feature = "postgres"))]
+//! replayed after it. On `SqliteStore`, `RedisStore` (one Redis and a Redis Cluster),
+//! `PostgresStore` and `DynamoDbStore`.
+#![cfg(all(
+    feature = "sqlite",
+    feature = "redis",
+    feature = "postgres",
+    feature = "dynamodb"
+))]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use idempotent_tests::{postgres_server, redis_cluster, redis_server};
+use idempotent_tests::{dynamodb_server, postgres_server, redis_cluster, redis_server};
 
 /// The worker's lease ("2s") and a little more.
 const PAST_LEASE: Duration = Duration::from_millis(2300);
@@ -166,6 +171,15 @@ fn redis_cluster_survives_a_killed_worker() {
     killed_mid_handler_then_taken_over("redis-cluster", &prefix);
     completed_then_killed_still_replays("redis-cluster", &prefix);
     redis_cluster::delete_prefix(&prefix);
+}
+
+#[test]
+fn dynamodb_survives_a_killed_worker() {
+    dynamodb_server::require();
+    let table = dynamodb_server::unique_table("crash");
+    killed_mid_handler_then_taken_over("dynamodb", &table);
+    completed_then_killed_still_replays("dynamodb", &table);
+    dynamodb_server::delete_table(&table);
 }
 
 #[test]

@@ -40,14 +40,14 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 }
 
 /// `duration` in whole milliseconds, saturating, for a database's signed integers.
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "sqlite", feature = "dynamodb")), allow(dead_code))]
 pub(crate) fn millis_i64(duration: Duration) -> i64 {
     i64::try_from(millis(duration)).unwrap_or(i64::MAX)
 }
 
 /// This machine's clock in milliseconds since the Unix epoch, for stores whose server keeps no
 /// time of its own.
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "sqlite", feature = "dynamodb")), allow(dead_code))]
 pub(crate) fn unix_millis_now() -> i64 {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -93,7 +93,7 @@ pub(crate) fn existing(record: StoredRecord<'_>) -> Result<Begin, StoreError> {
 
 /// Runs a step in a task of its own and awaits it, so dropping the caller (a cancelled request)
 /// cannot stop the step half-way: a `complete` that was sent is finished.
-#[cfg(any(feature = "redis", feature = "postgres"))]
+#[cfg(any(feature = "redis", feature = "postgres", feature = "dynamodb"))]
 pub(crate) async fn run_to_end<T: Send + 'static>(
     step: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -111,7 +111,7 @@ pub(crate) async fn run_to_end<T: Send + 'static>(
 /// What a network store's [`AsyncStore::release_detached`](super::AsyncStore::release_detached)
 /// does: release on the current Tokio runtime in a task of its own; without a runtime, leave
 /// the record to its lease.
-#[cfg(any(feature = "redis", feature = "postgres"))]
+#[cfg(any(feature = "redis", feature = "postgres", feature = "dynamodb"))]
 pub(crate) fn spawn_release<S: super::AsyncStore + Clone + 'static>(
     store: &S,
     key: crate::Key,

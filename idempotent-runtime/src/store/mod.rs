@@ -36,8 +36,16 @@
 //! Sync handlers need [`Store`], async handlers [`AsyncStore`].
 
 mod clock;
-#[cfg(any(feature = "redis", feature = "postgres", feature = "sqlite"))]
+#[cfg(any(
+    feature = "redis",
+    feature = "postgres",
+    feature = "sqlite",
+    feature = "dynamodb"
+))]
 mod durable;
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
+pub mod dynamodb;
 mod forward;
 pub mod memory;
 #[cfg(feature = "postgres")]
@@ -63,6 +71,9 @@ pub use self::redis::RedisStore;
 /// ([`Key::as_bytes`]).
 pub use crate::key::{Key, Operation};
 pub use clock::ManualClock;
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
+pub use dynamodb::DynamoDbStore;
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

@@ -1,9 +1,9 @@
 //! A worker the crash test runs as a separate process:
 //!
-//! `crash-worker <sqlite|redis|redis-cluster|postgres> <where> <token> <log> <mode>`
+//! `crash-worker <sqlite|redis|redis-cluster|postgres|dynamodb> <where> <token> <log> <mode>`
 //!
 //! It calls one idempotent handler (lease 2 s) with `token` on the named store (`where` is the
-//! database file, the Redis key prefix or the Postgres schema). The handler appends
+//! database file, the Redis key prefix, the Postgres schema or the DynamoDB table). The handler appends
 //! `start <pid>` to the file `log`, then in mode `hang` prints `started` and sleeps until it is
 //! killed; in mode `finish` it appends `finish <pid>` and returns. Mode `finish-then-hang`
 //! finishes, prints `completed`, then sleeps until killed. Every mode prints the call's outcome
@@ -67,7 +67,7 @@ fn say(line: &str) {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [kind, place, token, log, mode] = args.as_slice() else {
-        eprintln!("usage: crash-worker <sqlite|redis|redis-cluster|postgres> <where> <token> <log> <hang|finish|finish-then-hang>");
+        eprintln!("usage: crash-worker <sqlite|redis|redis-cluster|postgres|dynamodb> <where> <token> <log> <hang|finish|finish-then-hang>");
         std::process::exit(2);
     };
     let (log, mode) = (log.clone(), mode.clone());
@@ -84,6 +84,10 @@ async fn main() {
         }
         "redis-cluster" => {
             let store = idempotent_tests::redis_cluster::store(place);
+            Worker { store, log, mode }.run(token.clone()).await
+        }
+        "dynamodb" => {
+            let store = idempotent_tests::dynamodb_server::store(place).await;
             Worker { store, log, mode }.run(token.clone()).await
         }
         "postgres" => {
