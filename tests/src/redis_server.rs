@@ -45,16 +45,27 @@ pub fn delete_prefix(prefix: &str) {
 pub struct PrivateRedis {
     port: u16,
     child: Option<std::process::Child>,
+    settings: Vec<String>,
 }
 
 impl PrivateRedis {
     /// Starts `redis-server` on a free port and waits until it answers.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// [`start`](Self::start) with extra settings (`["--maxclients", "16"]`).
+    pub fn start_with(settings: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let mut server = Self { port, child: None };
+        let settings = settings.iter().map(|s| (*s).to_owned()).collect();
+        let mut server = Self {
+            port,
+            child: None,
+            settings,
+        };
         server.restart();
         server
     }
@@ -79,6 +90,7 @@ impl PrivateRedis {
         let child = std::process::Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .args(&self.settings)
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server starts (it is installed where Redis is)");

@@ -46,6 +46,8 @@ mod durable;
 #[cfg(feature = "dynamodb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
 pub mod dynamodb;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod feed;
 mod forward;
 pub mod memory;
 #[cfg(feature = "postgres")]

@@ -4,10 +4,11 @@
 //! Each record is one hash (fields `fp`, `params`, `fence`, `state`, `deadline`, `output`)
 //! under one key, so on a cluster it lives in one slot and every step touches one master. Every
 //! step is one Lua script: `begin` costs one round trip (a first call two, with `complete`; a
-//! replay one). Records expire by Redis TTL. A waiter (`concurrent = "wait"`) subscribes to the
-//! store's channel, where `complete` and `release` publish the key they changed, so it wakes at
-//! once rather than polling; a cluster delivers a publication to subscribers on every node, so
-//! the waiter listens on any node, wherever the record's slot lives.
+//! replay one). Records expire by Redis TTL. Waiters (`concurrent = "wait"`) share one
+//! subscription per store to its channel (`subscriber.rs`), where `complete` and `release`
+//! publish the key they changed, so a waiter wakes at once rather than polling; a cluster
+//! delivers a publication to subscribers on every node, so the subscription may be on any
+//! node, wherever the record's slot lives.
 //!
 //! The store connects on first use (see `connection.rs`); while Redis is down, every step fails
 //! with a transient `Unavailable` error.
@@ -15,16 +16,17 @@
 mod connection;
 mod errors;
 mod scripts;
+mod subscriber;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use redis::{Script, Value};
 
 use connection::Backend;
 
 use super::durable::{self, FenceSource};
+use super::feed;
 use super::record::encode_params;
 use super::{AsyncStore, Begin, Fence, Finish, ABANDONED_RETENTION};
 use crate::{Fingerprint, Key, StoreError};
@@ -66,6 +68,8 @@ struct Inner {
     prefix: Vec<u8>,
     scripts: Scripts,
     fences: FenceSource,
+    /// The one subscription all of this store's waiters listen on.
+    subscriber: subscriber::Subscriber,
 }
 
 struct Scripts {
@@ -129,6 +133,7 @@ impl RedisStore {
                     running: scripts::running(),
                 },
                 fences: FenceSource::new(),
+                subscriber: subscriber::Subscriber::default(),
             }),
         }
     }
@@ -266,25 +271,15 @@ impl AsyncStore for RedisStore {
     }
 
     async fn wait(&self, key: &Key, owner: Fence, timeout: Duration) -> Result<(), StoreError> {
-        let mut pubsub = self.inner.backend.pubsub().await?;
-        pubsub
-            .subscribe(self.channel())
-            .await
-            .map_err(|err| errors::error("subscribe", err))?;
+        let published =
+            subscriber::subscribe(&self.inner.subscriber, &self.inner.backend, &self.channel())
+                .await?;
         // Subscribed before looking: a change after this point cannot be missed.
         if !self.running(key, owner).await? {
             return Ok(());
         }
         let record = self.record_key(key);
-        let mut messages = pubsub.on_message();
-        let changed = async {
-            while let Some(message) = messages.next().await {
-                if message.get_payload_bytes() == record.as_slice() {
-                    return;
-                }
-            }
-        };
-        let _ = tokio::time::timeout(timeout, changed).await;
+        let _ = tokio::time::timeout(timeout, feed::until(published, &record)).await;
         Ok(())
     }
 
