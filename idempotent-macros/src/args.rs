@@ -10,7 +10,7 @@ use crate::duration;
 use crate::errors::Errors;
 
 /// Every option the attribute accepts, for the "unknown option" message.
-const OPTIONS: [&str; 14] = [
+const OPTIONS: [&str; 15] = [
     "token",
     "store",
     "name",
@@ -25,6 +25,7 @@ const OPTIONS: [&str; 14] = [
     "crate",
     "heartbeat",
     "fallible",
+    "tx",
 ];
 
 /// A value given once, with the span of the option that set it.
@@ -51,6 +52,8 @@ pub(crate) struct Args {
     pub(crate) heartbeat: Option<Set<bool>>,
     /// The return type is a `Result` under another name (an alias such as `MyResult<T>`).
     pub(crate) fallible: Option<Set<()>>,
+    /// The parameter holding the caller's open transaction (transactional mode).
+    pub(crate) tx: Option<Set<LitStr>>,
     /// Options given with a value that was refused (and reported), so they are not also
     /// reported as missing.
     pub(crate) refused: Vec<String>,
@@ -102,6 +105,7 @@ impl Args {
             "crate" => set(&mut self.krate, crate_path(meta)?, span, &key, errors),
             "heartbeat" => set(&mut self.heartbeat, boolean(meta)?, span, &key, errors),
             "fallible" => set(&mut self.fallible, flag(meta)?, span, &key, errors),
+            "tx" => set(&mut self.tx, string(meta, &key)?, span, &key, errors),
             _ => {
                 let given = path_text(&meta.path);
                 let guess = closest(&given)

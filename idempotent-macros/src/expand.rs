@@ -337,8 +337,17 @@ impl<'a> Expansion<'a> {
         // expression: a store lacking the interface gets one error there, naming the trait
         // and no internal function.
         let store = self.store(span);
-        let store = quote_spanned!(span=> #krate::#interface::__checked(#store));
-        let call = quote_spanned!(span=> #krate::__private::#run(#store, #request, #codec, #body) #awaited);
+        let call = match self.plan.tx {
+            // Transactional mode: the store is checked against the transaction's type instead.
+            Some(tx) => {
+                let tx = &tx.ident;
+                quote_spanned!(span=> #krate::__private::run_sync_in_tx(#store, #tx, #request, #codec, #body))
+            }
+            None => {
+                let store = quote_spanned!(span=> #krate::#interface::__checked(#store));
+                quote_spanned!(span=> #krate::__private::#run(#store, #request, #codec, #body) #awaited)
+            }
+        };
         if outcome {
             call
         } else {

@@ -24,6 +24,9 @@ pub(crate) struct Plan<'a> {
     pub(crate) token: &'a Param,
     pub(crate) token_is_option: bool,
     pub(crate) scope: Option<&'a Param>,
+    /// `tx = "..."`: the parameter holding the caller's open transaction, which the record is
+    /// written in (never fingerprinted).
+    pub(crate) tx: Option<&'a Param>,
     /// Parameters to fingerprint, sorted by name.
     pub(crate) fingerprinted: Vec<&'a Param>,
     /// The error alias to declare beside a free fn; `None` for methods.
@@ -84,9 +87,11 @@ pub(crate) fn plan<'a>(
         .as_ref()
         .and_then(|scope| resolve(&scope.value, "scope", handler, errors));
     let skipped = resolve_skips(args, handler, errors);
+    let tx = resolve_tx(args, handler, errors);
     let keyed: Vec<&Ident> = token
         .iter()
         .chain(&scope)
+        .chain(&tx)
         .map(|param| &param.ident)
         .collect();
     if let (Some(token), Some(scope)) = (token, scope) {
@@ -121,6 +126,7 @@ pub(crate) fn plan<'a>(
         token,
         token_is_option: is_option(&token.ty),
         scope,
+        tx,
         fingerprinted,
         alias,
         store: args.store.as_ref().map(|set| &set.value),
@@ -305,6 +311,24 @@ fn resolve_token<'a>(args: &Args, handler: &'a Handler, errors: &mut Errors) -> 
             None
         }
     }
+}
+
+/// The parameter `tx = "..."` names: on a sync handler, beside a store, and not the token.
+fn resolve_tx<'a>(args: &'a Args, handler: &'a Handler, errors: &mut Errors) -> Option<&'a Param> {
+    let set = args.tx.as_ref()?;
+    let tx = resolve(&set.value, "tx", handler, errors)?;
+    if handler.is_async() {
+        errors.spanned(&set.value, "`tx` runs on sync handlers, with a `SqliteStore` and a `&rusqlite::Transaction<'_>` parameter; transactional mode for async handlers (PostgreSQL) is not built yet");
+    } else if args.store.is_none() {
+        errors.spanned(&set.value, "`tx` needs `store = ...`: the store whose database the transaction is on, such as a `SqliteStore`");
+    } else if args
+        .token
+        .as_ref()
+        .is_some_and(|token| token.value.value() == set.value.value())
+    {
+        errors.spanned(&set.value, "`tx` and `token` name the same parameter; `tx` is the open transaction, such as `tx: &rusqlite::Transaction<'_>`");
+    }
+    Some(tx)
 }
 
 /// The parameter a `token = "..."` or `scope = "..."` option names.

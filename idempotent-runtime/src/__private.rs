@@ -169,6 +169,22 @@ where
     drive_sync(store, &request, &codec, body)
 }
 
+/// Runs a sync handler in transactional mode: every write of the record goes into `tx`.
+#[cfg(feature = "sqlite")]
+pub fn run_sync_in_tx<S, Tx, T, E>(
+    store: &S,
+    tx: Tx,
+    request: Request,
+    codec: Codec<T, E>,
+    body: impl FnOnce() -> Result<T, E>,
+) -> Result<Outcome<T>, IdempotencyError<E>>
+where
+    S: crate::store::InTransaction<Tx> + ?Sized,
+    Tx: Copy,
+{
+    crate::engine::drive_sync_in_tx(store, tx, &request, &codec, body)
+}
+
 /// Runs an async handler and says whether its result was replayed.
 pub async fn run_async<S, T, E>(
     store: &S,

@@ -14,4 +14,6 @@ pub mod postgres_server;
 pub mod captured;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "sqlite")]
+pub mod orders;
 pub mod stores;

@@ -9,4 +9,7 @@ fn ui() {
     // Cases that need axum, a dependency only under the `axum` feature.
     #[cfg(feature = "axum")]
     cases.compile_fail("ui/axum/*.rs");
+    // Transactional mode on SQLite, whose `rusqlite` types need the `sqlite` feature.
+    #[cfg(feature = "sqlite")]
+    cases.compile_fail("ui/sqlite/*.rs");
 }

@@ -117,8 +117,24 @@ impl SqliteStore {
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|err| error("start a transaction", err))?;
+        let begin = self.acquire_on(&tx, key, fingerprint, lease)?;
+        if let Begin::Acquired { .. } = begin {
+            tx.commit().map_err(|err| error("commit the record", err))?;
+        }
+        Ok(begin)
+    }
+
+    /// `begin` on `connection` (this store's own transaction, or the caller's in transactional
+    /// mode): the live record under `key`, or the key acquired by an in-progress record.
+    fn acquire_on(
+        &self,
+        connection: &Connection,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> Result<Begin, StoreError> {
         let now = unix_millis_now();
-        let row = tx
+        let row = connection
             .prepare_cached(schema::SELECT)
             .and_then(|mut select| {
                 select
@@ -132,7 +148,8 @@ impl SqliteStore {
             None => false,
         };
         let fence = self.inner.fences.next();
-        tx.prepare_cached(schema::UPSERT)
+        connection
+            .prepare_cached(schema::UPSERT)
             .and_then(|mut upsert| {
                 upsert.execute(params![
                     key.as_bytes(),
@@ -143,21 +160,11 @@ impl SqliteStore {
                 ])
             })
             .map_err(|err| error("write the record", err))?;
-        tx.commit().map_err(|err| error("commit the record", err))?;
         Ok(Begin::Acquired { fence, took_over })
     }
 
     fn finish(&self, sql: &str, values: impl rusqlite::Params) -> Result<Finish, StoreError> {
-        let changed = self
-            .connection()
-            .prepare_cached(sql)
-            .and_then(|mut statement| statement.execute(values))
-            .map_err(|err| error("update the record", err))?;
-        Ok(if changed == 1 {
-            Finish::Done
-        } else {
-            Finish::NotOwner
-        })
+        changed_one(&self.connection(), sql, values)
     }
 
     /// Whether `fence` completed the record (a retried `complete` finds its own result).
@@ -356,4 +363,60 @@ impl SqliteStore {
                 })
         }
     }
+}
+
+/// Transactional mode: the record is written on the caller's transaction (which must be on
+/// this store's database file), never committed here.
+impl<'t, 'c> super::InTransaction<&'t rusqlite::Transaction<'c>> for SqliteStore {
+    fn begin_in(
+        &self,
+        tx: &'t rusqlite::Transaction<'c>,
+        key: &Key,
+        fingerprint: &Fingerprint,
+        lease: Duration,
+    ) -> Result<Begin, StoreError> {
+        self.acquire_on(tx, key, fingerprint, lease)
+    }
+
+    fn complete_in(
+        &self,
+        tx: &'t rusqlite::Transaction<'c>,
+        key: &Key,
+        fence: Fence,
+        output: &[u8],
+        ttl: Duration,
+    ) -> Result<Finish, StoreError> {
+        let expires = unix_millis_now().saturating_add(millis_i64(ttl));
+        changed_one(
+            tx,
+            schema::COMPLETE,
+            params![output, expires, key.as_bytes(), fence.0 as i64],
+        )
+    }
+
+    fn release_in(
+        &self,
+        tx: &'t rusqlite::Transaction<'c>,
+        key: &Key,
+        fence: Fence,
+    ) -> Result<Finish, StoreError> {
+        changed_one(tx, schema::RELEASE, params![key.as_bytes(), fence.0 as i64])
+    }
+}
+
+/// Runs a statement conditioned on the owner's fence: done if it changed the record.
+fn changed_one(
+    connection: &Connection,
+    sql: &str,
+    values: impl rusqlite::Params,
+) -> Result<Finish, StoreError> {
+    let changed = connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(values))
+        .map_err(|err| error("update the record", err))?;
+    Ok(if changed == 1 {
+        Finish::Done
+    } else {
+        Finish::NotOwner
+    })
 }

@@ -1,0 +1,14 @@
+use idempotent_runtime::{idempotent, SqliteStore};
+
+struct Orders {
+    store: SqliteStore,
+}
+
+impl Orders {
+    #[idempotent(token = "token", store = self.store, tx = "transaction")]
+    fn create(&self, item: String, token: &str, tx: &rusqlite::Transaction<'_>) -> u32 {
+        1
+    }
+}
+
+fn main() {}
