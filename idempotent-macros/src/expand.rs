@@ -340,7 +340,8 @@ impl<'a> Expansion<'a> {
         let call = match self.plan.tx {
             // Transactional mode: the store is checked against the transaction's type instead.
             Some(tx) => {
-                let tx = &tx.ident;
+                let (tx, tx_ty) = (&tx.ident, &tx.ty);
+                let store = quote_spanned!(span=> #krate::store::InTransaction::<#tx_ty>::__checked_in(#store));
                 quote_spanned!(span=> #krate::__private::run_sync_in_tx(#store, #tx, #request, #codec, #body))
             }
             None => {

@@ -55,4 +55,15 @@ pub trait InTransaction<Tx> {
 
     /// Step 3 inside `tx`: delete the record, if `fence` still owns it.
     fn release_in(&self, tx: Tx, key: &Key, fence: Fence) -> Result<Finish, StoreError>;
+
+    /// The store itself: generated code reaches the store through this, naming the
+    /// transaction's type, so a store without a transactional mode for it is reported once,
+    /// on the user's expression.
+    #[doc(hidden)]
+    fn __checked_in(&self) -> &Self
+    where
+        Self: Sized,
+    {
+        self
+    }
 }
