@@ -78,11 +78,7 @@ pub(super) fn in_progress(
 
 /// The [`Begin::Existing`] a live item answers.
 pub(super) fn existing(item: &Item, now_ms: i64) -> Result<Begin, StoreError> {
-    let completed = match item
-        .get("state")
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-    {
+    let completed = match state_of(item) {
         Some("c") => true,
         Some("p") => false,
         _ => return Err(foreign()),
@@ -102,28 +98,21 @@ pub(super) fn existing(item: &Item, now_ms: i64) -> Result<Begin, StoreError> {
 
 /// Whether a stored item is in progress under `owner` with its lease running at `now_ms`.
 pub(super) fn running_under(item: &Item, owner: Fence, now_ms: i64) -> bool {
-    let in_progress = item
-        .get("state")
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-        == Some("p");
-    in_progress
+    state_of(item) == Some("p")
         && fence_of(item).ok() == Some(owner.0)
         && deadline_of(item).is_ok_and(|deadline| deadline > now_ms)
 }
 
 /// Whether a stored item was completed by `fence` (a retried `complete` finds its own work).
 pub(super) fn completed_by(item: &Item, fence: Fence) -> bool {
-    item.get("state")
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-        == Some("c")
-        && fence_of(item).ok() == Some(fence.0)
+    state_of(item) == Some("c") && fence_of(item).ok() == Some(fence.0)
 }
 
-/// Whether an item is one this store wrote and still live at `now_ms`.
-pub(super) fn is_live(item: &Item, now_ms: i64) -> bool {
-    deadline_of(item).is_ok_and(|deadline| deadline > now_ms)
+/// The item's `state`: `p` in progress, `c` completed (anything else is not ours).
+pub(super) fn state_of(item: &Item) -> Option<&str> {
+    item.get("state")
+        .and_then(|state| state.as_s().ok())
+        .map(String::as_str)
 }
 
 fn blob<'a>(item: &'a Item, name: &str) -> Result<&'a [u8], StoreError> {

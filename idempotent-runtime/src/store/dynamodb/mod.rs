@@ -344,25 +344,20 @@ impl AsyncStore for DynamoDbStore {
             .await;
         match answer {
             Ok(put) => {
-                let took_over = put.attributes().is_some_and(|old| {
-                    old.get("state")
-                        .and_then(|state| state.as_s().ok())
-                        .map(String::as_str)
-                        == Some("p")
-                });
+                let took_over = put
+                    .attributes()
+                    .is_some_and(|old| item::state_of(old) == Some("p"));
                 Ok(Begin::Acquired { fence, took_over })
             }
             Err(err) => match err.as_service_error() {
+                // The condition is checked atomically against the item it returns, so that
+                // item is live (or not one this store wrote, which `existing` reports).
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
                     match failed.item() {
-                        Some(found)
-                            if item::is_live(found, now) || !found.contains_key("deadline") =>
-                        {
-                            item::existing(found, now)
-                        }
-                        _ => Err(StoreError::new(
+                        Some(found) => item::existing(found, now),
+                        None => Err(StoreError::new(
                             StoreErrorKind::Unavailable,
-                            "dynamodb: the record changed under begin; retry",
+                            "dynamodb: the condition failed without the record; retry",
                         )),
                     }
                 }
