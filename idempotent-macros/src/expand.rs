@@ -341,8 +341,15 @@ impl<'a> Expansion<'a> {
             // Transactional mode: the store is checked against the transaction's type instead.
             Some(tx) => {
                 let (tx, tx_ty) = (&tx.ident, &tx.ty);
-                let store = quote_spanned!(span=> #krate::store::InTransaction::<#tx_ty>::__checked_in(#store));
-                quote_spanned!(span=> #krate::__private::run_sync_in_tx(#store, #tx, #request, #codec, #body))
+                let (interface, run) = if self.handler.is_async() {
+                    (quote!(AsyncInTransaction), quote!(run_async_in_tx))
+                } else {
+                    (quote!(InTransaction), quote!(run_sync_in_tx))
+                };
+                let store = quote_spanned!(span=> #krate::store::#interface::<#tx_ty>::__checked_in(#store));
+                // The transaction's type is given, not inferred from the store's one impl: a
+                // parameter of another type is then the one error above, not a second one.
+                quote_spanned!(span=> #krate::__private::#run::<_, #tx_ty, _, _>(#store, #tx, #request, #codec, #body) #awaited)
             }
             None => {
                 let store = quote_spanned!(span=> #krate::#interface::__checked(#store));

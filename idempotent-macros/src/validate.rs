@@ -313,20 +313,23 @@ fn resolve_token<'a>(args: &Args, handler: &'a Handler, errors: &mut Errors) -> 
     }
 }
 
-/// The parameter `tx = "..."` names: on a sync handler, beside a store, and not the token.
+/// The parameter `tx = "..."` names: beside a store, and not the token.
 fn resolve_tx<'a>(args: &'a Args, handler: &'a Handler, errors: &mut Errors) -> Option<&'a Param> {
     let set = args.tx.as_ref()?;
     let tx = resolve(&set.value, "tx", handler, errors)?;
-    if handler.is_async() {
-        errors.spanned(&set.value, "`tx` runs on sync handlers, with a `SqliteStore` and a `&rusqlite::Transaction<'_>` parameter; transactional mode for async handlers (PostgreSQL) is not built yet");
-    } else if args.store.is_none() {
-        errors.spanned(&set.value, "`tx` needs `store = ...`: the store whose database the transaction is on, such as a `SqliteStore`");
+    let example = if handler.is_async() {
+        "`tx: &tokio_postgres::Transaction<'_>` with a `PostgresStore`"
+    } else {
+        "`tx: &rusqlite::Transaction<'_>` with a `SqliteStore`"
+    };
+    if args.store.is_none() {
+        errors.spanned(&set.value, format!("`tx` needs `store = ...`: the store whose database the transaction is on, as in {example}"));
     } else if args
         .token
         .as_ref()
         .is_some_and(|token| token.value.value() == set.value.value())
     {
-        errors.spanned(&set.value, "`tx` and `token` name the same parameter; `tx` is the open transaction, such as `tx: &rusqlite::Transaction<'_>`");
+        errors.spanned(&set.value, format!("`tx` and `token` name the same parameter; `tx` is the open transaction, such as {example}"));
     }
     Some(tx)
 }

@@ -170,7 +170,6 @@ where
 }
 
 /// Runs a sync handler in transactional mode: every write of the record goes into `tx`.
-#[cfg(feature = "sqlite")]
 pub fn run_sync_in_tx<S, Tx, T, E>(
     store: &S,
     tx: Tx,
@@ -183,6 +182,21 @@ where
     Tx: Copy,
 {
     crate::engine::drive_sync_in_tx(store, tx, &request, &codec, body)
+}
+
+/// Runs an async handler in transactional mode: every write of the record goes into `tx`.
+pub async fn run_async_in_tx<S, Tx, T, E>(
+    store: &S,
+    tx: Tx,
+    request: Request,
+    codec: Codec<T, E>,
+    body: impl Future<Output = Result<T, E>>,
+) -> Result<Outcome<T>, IdempotencyError<E>>
+where
+    S: crate::store::AsyncInTransaction<Tx> + ?Sized,
+    Tx: Copy,
+{
+    crate::engine::drive_async_in_tx(store, tx, &request, &codec, body).await
 }
 
 /// Runs an async handler and says whether its result was replayed.

@@ -16,4 +16,6 @@ pub mod captured;
 pub mod http;
 #[cfg(feature = "sqlite")]
 pub mod orders;
+#[cfg(feature = "postgres")]
+pub mod orders_pg;
 pub mod stores;

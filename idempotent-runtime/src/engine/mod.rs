@@ -8,13 +8,11 @@ mod asynchronous;
 mod blocking;
 mod finish;
 mod heartbeat;
-#[cfg(feature = "sqlite")]
 mod transactional;
 
 pub(crate) use asynchronous::drive_async;
 pub(crate) use blocking::drive_sync;
-#[cfg(feature = "sqlite")]
-pub(crate) use transactional::drive_sync_in_tx;
+pub(crate) use transactional::{drive_async_in_tx, drive_sync_in_tx};
 
 use std::time::{Duration, Instant};
 

@@ -59,7 +59,6 @@ pub mod record;
 pub mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
-#[cfg(feature = "sqlite")]
 mod transaction;
 
 use std::future::Future;
@@ -85,9 +84,7 @@ pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
-#[cfg(feature = "sqlite")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use transaction::InTransaction;
+pub use transaction::{AsyncInTransaction, InTransaction, TxBegin};
 
 /// The lease `begin` is given on an [`in_process`](Store::in_process) store when the heartbeat
 /// is on: the record is held until its handler completes or releases it (a handler in this

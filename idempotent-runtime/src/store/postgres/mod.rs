@@ -10,10 +10,21 @@
 //! the whole cluster. Expired rows stay until
 //! [`PostgresStore::purge_expired`] removes them (call it from a periodic job); a dead row is
 //! also replaced when its key is used again.
+//!
+//! Transactional mode (`#[idempotent(tx = "tx")]` on an async handler) runs the same statements
+//! on the caller's open transaction, `&tokio_postgres::Transaction<'_>` or
+//! `&deadpool_postgres::Transaction<'_>`: see [`AsyncInTransaction`](super::AsyncInTransaction).
 
 mod errors;
 mod listen;
 mod sql;
+mod transaction;
+
+/// The pool this store is built on, for `tx: &deadpool_postgres::Transaction<'_>`.
+pub use deadpool_postgres;
+/// The driver this store is built on, so a handler's `tx: &tokio_postgres::Transaction<'_>`
+/// (transactional mode) is of the version the store implements it for.
+pub use tokio_postgres;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -13,6 +13,8 @@
 pub(super) struct Statements {
     pub(super) migrate: String,
     pub(super) begin: String,
+    /// `begin` for transactional mode under `concurrent = "reject"` (see [`begin`]).
+    pub(super) begin_claiming: String,
     pub(super) complete: String,
     pub(super) release: String,
     pub(super) renew: String,
@@ -55,27 +57,43 @@ CREATE INDEX IF NOT EXISTS records_deadline ON \"{schema}\".records (deadline);"
 /// The key is the ASCII of "idempot" followed by the byte 01.
 pub(super) const LOCK_FOR_MIGRATE: &str = "SELECT pg_advisory_xact_lock(7594306392365691905)";
 
-impl Statements {
-    pub(super) fn new(schema: &str) -> Self {
-        let table = format!("\"{schema}\".records");
-        let channel = format!("idempotent_{schema}");
-        Self {
-            migrate: migration(schema),
-            // One statement: insert a new key, or take over a dead record, or else read the
-            // live one. The key is looked up once; the insert runs only for a key not seen and
-            // the update only for a dead record, so reading a live record writes nothing. When
-            // a concurrent writer's row is not yet visible to this statement's snapshot, it
-            // answers no row at all and the caller runs it again.
-            begin: format!(
-                "WITH existing AS (
+/// One statement: insert a new key, or take over a dead record, or else read the live one.
+/// The key is looked up once; the insert runs only for a key not seen and the update only for
+/// a dead record, so reading a live record writes nothing. When a concurrent writer's row is
+/// not yet visible to this statement's snapshot, it answers no row at all and the caller runs
+/// it again.
+///
+/// With `claim` (transactional mode, `concurrent = "reject"`), a key with no live record is
+/// first claimed with a transaction-scoped advisory lock on `$6`, taken without waiting: a key
+/// another open transaction is writing answers one row of NULLs after `false` (busy) instead
+/// of waiting on that transaction's row. A live record is read without claiming, so replays
+/// in transactions running side by side never turn each other away.
+fn begin(table: &str, claim: bool) -> String {
+    let (claim_cte, claimed, busy) = if claim {
+        (
+            ", claim AS (
+                    SELECT CASE WHEN EXISTS (SELECT 1 FROM existing WHERE live) THEN true
+                                ELSE pg_try_advisory_xact_lock($6::bigint) END AS free
+                )",
+            " AND (SELECT free FROM claim)",
+            "
+                UNION ALL
+                SELECT false, NULL::boolean, NULL::bytea, NULL::bytea, NULL::bigint, NULL::boolean, NULL::bigint, NULL::bytea
+                FROM claim WHERE NOT free",
+        )
+    } else {
+        ("", "", "")
+    };
+    format!(
+        "WITH existing AS (
                     SELECT fingerprint, params, fence, completed, deadline, output,
                            deadline > clock_timestamp() AS live
                     FROM {table} WHERE key = $1::bytea
-                ), inserted AS (
+                ){claim_cte}, inserted AS (
                     INSERT INTO {table} (key, fingerprint, params, fence, completed, taken_over, deadline, output, waiters)
                     SELECT $1::bytea, $2::bytea, $3::bytea, $4::bigint, false, false,
                            clock_timestamp() + $5::float8 * interval '1 millisecond', NULL, 0
-                    WHERE NOT EXISTS (SELECT 1 FROM existing)
+                    WHERE NOT EXISTS (SELECT 1 FROM existing){claimed}
                     ON CONFLICT (key) DO NOTHING
                     RETURNING taken_over
                 ), taken AS (
@@ -84,7 +102,7 @@ impl Statements {
                         taken_over = NOT r.completed, output = NULL, waiters = 0,
                         deadline = clock_timestamp() + $5::float8 * interval '1 millisecond'
                     WHERE r.key = $1::bytea AND r.deadline <= clock_timestamp()
-                      AND EXISTS (SELECT 1 FROM existing WHERE NOT live)
+                      AND EXISTS (SELECT 1 FROM existing WHERE NOT live){claimed}
                     RETURNING r.taken_over
                 ), acquired AS (
                     SELECT taken_over FROM inserted UNION ALL SELECT taken_over FROM taken
@@ -94,8 +112,18 @@ impl Statements {
                 UNION ALL
                 SELECT false, false, fingerprint, params, fence, completed,
                        greatest(0, (extract(epoch FROM deadline - clock_timestamp()) * 1000)::bigint), output
-                FROM existing WHERE live AND NOT EXISTS (SELECT 1 FROM acquired)"
-            ),
+                FROM existing WHERE live AND NOT EXISTS (SELECT 1 FROM acquired){busy}"
+    )
+}
+
+impl Statements {
+    pub(super) fn new(schema: &str) -> Self {
+        let table = format!("\"{schema}\".records");
+        let channel = format!("idempotent_{schema}");
+        Self {
+            migrate: migration(schema),
+            begin: begin(&table, false),
+            begin_claiming: begin(&table, true),
             // Completes, or finds the record already completed under this fence (a retried
             // complete whose first answer was lost): either way one row comes back. Waiters,
             // if any registered, are notified.
