@@ -15,6 +15,7 @@
 //! under the workspace's `cargo test`).
 
 pub mod naive;
+pub mod phase;
 pub mod tight;
 
 use std::collections::BTreeMap;

@@ -306,6 +306,84 @@ async fn duplicates_of_an_open_transaction_are_rejected_at_once() {
     .await;
 }
 
+/// A `reject` duplicate of an open `wait` caller is answered at once too: every caller in
+/// transactional mode claims the key, whatever its own setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reject_duplicate_of_an_open_wait_caller_is_answered_at_once() {
+    within_timeout(async {
+        let db = postgres("tx_mixed").await;
+        let orders = Orders::open(db.store.clone()).await;
+        let mut owner = connect().await;
+        let open = owner.transaction().await.unwrap();
+        orders
+            .create_waiting("widget".into(), 3, "o-mixed", &open)
+            .await
+            .unwrap();
+        let mut other = connect().await;
+        let tx = other.transaction().await.unwrap();
+        let answer = orders.create("widget".into(), 3, "o-mixed", &tx).await;
+        assert!(
+            matches!(answer, Err(IdempotencyError::RequestInProgress { .. })),
+            "{answer:?}"
+        );
+        tx.rollback().await.unwrap();
+        open.commit().await.unwrap();
+        assert_eq!(orders.count().await, 1);
+    })
+    .await;
+}
+
+/// A record past its TTL is taken over by the next caller; while that caller's transaction is
+/// open, a `reject` duplicate is answered at once (it does not wait on the row being
+/// rewritten), and after the commit it replays the new run's id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_takeover_in_an_open_transaction_rejects_duplicates_at_once() {
+    within_timeout(async {
+        let db = postgres("tx_takeover").await;
+        let orders = Orders::open(db.store.clone()).await;
+        let mut owner = connect().await;
+        let tx = owner.transaction().await.unwrap();
+        let first = orders
+            .create("widget".into(), 3, "o-ttl", &tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // The TTL passes (set back rather than waited for).
+        let expire = format!(
+            "UPDATE \"{}\".records SET deadline = now() - interval '1 second'",
+            db.store.schema()
+        );
+        owner.batch_execute(&expire).await.unwrap();
+        let open = owner.transaction().await.unwrap();
+        let second = orders
+            .create_with_outcome("widget".into(), 3, "o-ttl", &open)
+            .await
+            .unwrap();
+        assert!(!second.replayed(), "the expired record was taken over");
+        assert_ne!(*second.value(), first);
+        let mut other = connect().await;
+        let tx = other.transaction().await.unwrap();
+        let answer = orders.create("widget".into(), 3, "o-ttl", &tx).await;
+        assert!(
+            matches!(answer, Err(IdempotencyError::RequestInProgress { .. })),
+            "{answer:?}"
+        );
+        tx.rollback().await.unwrap();
+        open.commit().await.unwrap();
+        let tx = other.transaction().await.unwrap();
+        assert_eq!(
+            orders
+                .create("widget".into(), 3, "o-ttl", &tx)
+                .await
+                .unwrap(),
+            *second.value()
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(orders.count().await, 2, "one order per TTL");
+    })
+    .await;
+}
+
 /// Under `wait`, a duplicate waits on the open transaction's row; when that transaction rolls
 /// back, the duplicate runs the handler itself and writes the one order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

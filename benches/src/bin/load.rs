@@ -18,6 +18,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use idempotent_benches::phase::Phase;
 use idempotent_benches::{handler, sample_request, CreateRouteTable, RouteTable};
 use idempotent_runtime::{idempotent, AsyncStore, PostgresStore, RedisStore, SqliteStore};
 
@@ -39,40 +40,6 @@ impl<S: AsyncStore + Clone + Sync> Service<S> {
     #[idempotent(token = "token", store = self.store, name = "LoadCreateRouteTable")]
     async fn create(&self, request: CreateRouteTable, token: String) -> RouteTable {
         handler(request)
-    }
-}
-
-/// What one phase measured.
-struct Phase {
-    calls: usize,
-    errors: usize,
-    elapsed: Duration,
-    /// Every call's latency, sorted.
-    latencies: Vec<Duration>,
-}
-
-impl Phase {
-    fn rate(&self) -> f64 {
-        self.calls as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> Duration {
-        let index = ((self.latencies.len() as f64 * p) as usize).min(self.latencies.len() - 1);
-        self.latencies.get(index).copied().unwrap_or_default()
-    }
-
-    fn show(&self) -> String {
-        format!(
-            "{:>8.0}/s p50 {:>7.2?} p99 {:>7.2?}{}",
-            self.rate(),
-            self.percentile(0.50),
-            self.percentile(0.99),
-            if self.errors > 0 {
-                format!(" ({} errors)", self.errors)
-            } else {
-                String::new()
-            }
-        )
     }
 }
 
@@ -121,22 +88,13 @@ async fn drive<S: AsyncStore + Clone + Send + Sync + 'static>(
             })
         })
         .collect();
-    let mut phase = Phase {
-        calls: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-    };
+    let mut done = Vec::new();
     for task in tasks {
-        if let Ok((latencies, errors)) = task.await {
-            phase.latencies.extend(latencies);
-            phase.errors += errors;
+        if let Ok(task) = task.await {
+            done.push(task);
         }
     }
-    phase.elapsed = began.elapsed();
-    phase.calls = phase.latencies.len();
-    phase.latencies.sort_unstable();
-    phase
+    Phase::gather(done, began.elapsed())
 }
 
 /// A command's standard output, or `None` if it could not run.

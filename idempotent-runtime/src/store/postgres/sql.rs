@@ -13,8 +13,12 @@
 pub(super) struct Statements {
     pub(super) migrate: String,
     pub(super) begin: String,
-    /// `begin` for transactional mode under `concurrent = "reject"` (see [`begin`]).
-    pub(super) begin_claiming: String,
+    /// `begin` for transactional mode, under `concurrent = "reject"` and `"wait"` (see [`begin`]).
+    pub(super) begin_in_tx_reject: String,
+    pub(super) begin_in_tx_wait: String,
+    /// Seeds the numbers of the advisory locks that claim keys, so that stores in other
+    /// schemas never claim each other's keys.
+    pub(super) claim_seed: u64,
     pub(super) complete: String,
     pub(super) release: String,
     pub(super) renew: String,
@@ -57,24 +61,45 @@ CREATE INDEX IF NOT EXISTS records_deadline ON \"{schema}\".records (deadline);"
 /// The key is the ASCII of "idempot" followed by the byte 01.
 pub(super) const LOCK_FOR_MIGRATE: &str = "SELECT pg_advisory_xact_lock(7594306392365691905)";
 
+/// How `begin` claims a key before writing it.
+#[derive(Clone, Copy)]
+pub(super) enum Claim {
+    /// Not at all: the store's own mode, one statement in a transaction of its own.
+    None,
+    /// Transactional mode, `concurrent = "reject"`.
+    Try,
+    /// Transactional mode, `concurrent = "wait"`.
+    Wait,
+}
+
 /// One statement: insert a new key, or take over a dead record, or else read the live one.
 /// The key is looked up once; the insert runs only for a key not seen and the update only for
 /// a dead record, so reading a live record writes nothing. When a concurrent writer's row is
 /// not yet visible to this statement's snapshot, it answers no row at all and the caller runs
 /// it again.
 ///
-/// With `claim` (transactional mode, `concurrent = "reject"`), a key with no live record is
-/// first claimed with a transaction-scoped advisory lock on `$6`, taken without waiting: a key
-/// another open transaction is writing answers one row of NULLs after `false` (busy) instead
-/// of waiting on that transaction's row. A live record is read without claiming, so replays
-/// in transactions running side by side never turn each other away.
-fn begin(table: &str, claim: bool) -> String {
-    let (claim_cte, claimed, busy) = if claim {
+/// In transactional mode (`claim`), a key with no live record is first claimed with a
+/// transaction-scoped advisory lock on `$6`, held until the caller's transaction ends: under
+/// [`Claim::Try`] taken without waiting, so a key another open transaction is writing answers
+/// one row of NULLs after `false` (busy) instead of waiting on that transaction's row; under
+/// [`Claim::Wait`] waited for, so the duplicate then finds the first's committed record (or
+/// none, if it rolled back). A live record is read without claiming, so replays in
+/// transactions running side by side never turn each other away.
+fn begin(table: &str, claim: Claim) -> String {
+    let lock = match claim {
+        Claim::None => None,
+        Claim::Try => Some("pg_try_advisory_xact_lock($6::bigint)"),
+        // The function answers `void`: as text it is never NULL, so this is `true` once held.
+        Claim::Wait => Some("pg_advisory_xact_lock($6::bigint)::text IS NOT NULL"),
+    };
+    let (claim_cte, claimed, busy) = if let Some(lock) = lock {
         (
-            ", claim AS (
+            format!(
+                ", claim AS (
                     SELECT CASE WHEN EXISTS (SELECT 1 FROM existing WHERE live) THEN true
-                                ELSE pg_try_advisory_xact_lock($6::bigint) END AS free
-                )",
+                                ELSE {lock} END AS free
+                )"
+            ),
             " AND (SELECT free FROM claim)",
             "
                 UNION ALL
@@ -82,7 +107,7 @@ fn begin(table: &str, claim: bool) -> String {
                 FROM claim WHERE NOT free",
         )
     } else {
-        ("", "", "")
+        (String::new(), "", "")
     };
     format!(
         "WITH existing AS (
@@ -122,8 +147,10 @@ impl Statements {
         let channel = format!("idempotent_{schema}");
         Self {
             migrate: migration(schema),
-            begin: begin(&table, false),
-            begin_claiming: begin(&table, true),
+            begin: begin(&table, Claim::None),
+            begin_in_tx_reject: begin(&table, Claim::Try),
+            begin_in_tx_wait: begin(&table, Claim::Wait),
+            claim_seed: xxhash_rust::xxh3::xxh3_64(schema.as_bytes()),
             // Completes, or finds the record already completed under this fence (a retried
             // complete whose first answer was lost): either way one row comes back. Waiters,
             // if any registered, are notified.

@@ -1,13 +1,15 @@
 //! Transactional mode on PostgreSQL: `PostgresStore`'s statements, run on the caller's open
 //! transaction (tokio-postgres's or deadpool's) and never committed here.
 //!
-//! `begin` inserts with `ON CONFLICT DO NOTHING`, so a duplicate in another transaction waits
-//! on the table's unique key until the first commits (then it reads the record and replays) or
-//! rolls back (then it inserts and runs). Under `concurrent = "reject"` the statement first
-//! claims the key with `pg_try_advisory_xact_lock`, which answers at once; the lock's key is a
-//! 64-bit hash of the record's key, in the same space as the application's own advisory
-//! locks (a collision only makes a duplicate busy where it could have waited). Nothing here
-//! raises an error for a busy key, so the caller's transaction stays usable.
+//! `begin` first claims a key that has no live record with a transaction-scoped advisory lock,
+//! held until the caller's transaction ends: under `concurrent = "wait"` a duplicate in another
+//! transaction waits for it (`pg_advisory_xact_lock`), then reads the first's committed record
+//! and replays, or finds none (the first rolled back) and runs; under `"reject"` it is told at
+//! once that the key is busy (`pg_try_advisory_xact_lock`), and no SQL error is raised, so the
+//! caller's transaction stays usable. The record is then inserted with `ON CONFLICT DO
+//! NOTHING`, so a caller outside transactional mode still meets the unique key. The lock's
+//! number is a 64-bit hash of the schema and the record's key, in the same space as the
+//! application's own advisory locks (a collision only makes a duplicate wait or be busy).
 
 use std::time::Duration;
 
@@ -46,10 +48,9 @@ impl Tx<'_> {
     }
 }
 
-/// The advisory lock that claims `key` under `concurrent = "reject"`.
-fn claim_lock(key: &Key) -> i64 {
-    // Seeded, so the number differs from a plain hash an application may use for its own locks.
-    xxhash_rust::xxh3::xxh3_64_with_seed(key.as_bytes(), 0x6964_656d_706f_7400) as i64
+/// The advisory lock that claims `key` in the schema `seed` stands for.
+fn claim_lock(seed: u64, key: &Key) -> i64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(key.as_bytes(), seed) as i64
 }
 
 impl PostgresStore {
@@ -61,11 +62,12 @@ impl PostgresStore {
         lease: Duration,
         concurrent: Concurrent,
     ) -> Result<TxBegin, StoreError> {
-        let (sql, arity) = match concurrent {
-            Concurrent::Reject => (&self.inner.sql.begin_claiming, 6),
-            Concurrent::Wait => (&self.inner.sql.begin, 5),
+        let sql = match concurrent {
+            Concurrent::Reject => &self.inner.sql.begin_in_tx_reject,
+            Concurrent::Wait => &self.inner.sql.begin_in_tx_wait,
         };
-        let (params, lease, lock) = (encode_params(fingerprint), millis(lease), claim_lock(key));
+        let lock = claim_lock(self.inner.sql.claim_seed, key);
+        let (params, lease) = (encode_params(fingerprint), millis(lease));
         let digest = &fingerprint.digest()[..];
         // A row committed by another transaction after this statement's snapshot was taken
         // (the one it waited for) is invisible to it: run it again, with a new snapshot.
@@ -81,7 +83,7 @@ impl PostgresStore {
                 (&lock, Type::INT8),
             ];
             let rows = tx
-                .query(sql, &values[..arity])
+                .query(sql, &values)
                 .await
                 .map_err(|err| error("begin", err))?;
             if let Some(row) = rows.first() {
@@ -228,14 +230,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn claims_differ_by_key_and_are_stable() {
+    fn claims_differ_by_key_and_schema_and_are_stable() {
         let key =
             |token: &str| Key::new(crate::store::Operation::Named("CreateOrder"), None, token);
         let (a, b) = (
             key("a").expect("a valid token"),
             key("b").expect("a valid token"),
         );
-        assert_eq!(claim_lock(&a), claim_lock(&a.clone()));
-        assert_ne!(claim_lock(&a), claim_lock(&b));
+        assert_eq!(claim_lock(1, &a), claim_lock(1, &a.clone()));
+        assert_ne!(claim_lock(1, &a), claim_lock(1, &b));
+        assert_ne!(
+            claim_lock(1, &a),
+            claim_lock(2, &a),
+            "another schema, another lock"
+        );
     }
 }
