@@ -9,7 +9,8 @@
 //! - `tx plain`: the same on a plain `tokio_postgres` transaction (statements sent typed, no
 //!   statement cache);
 //! - `beside`: the ordinary mode, the record kept by `PostgresStore` on its own connections
-//!   and the order inserted on another (three commits a call);
+//!   (a pool of 32, what `max_connections = 100` leaves beside the tasks' 64) and the order
+//!   inserted on the task's connection (three commits a call);
 //! - `replay`: `BEGIN`, a replay in transactional mode, `COMMIT`, beside `read`: `BEGIN`, select
 //!   the order by its id, `COMMIT`.
 //!
@@ -35,8 +36,6 @@ const CONCURRENCY: [usize; 3] = [1, 16, 64];
 /// An orders service: an order row per request, its record beside it.
 struct Shop {
     store: PostgresStore,
-    /// For the ordinary mode's own writes.
-    pool: Pool,
     insert: String,
     select: String,
 }
@@ -70,9 +69,13 @@ impl Shop {
             .ok_or_else(|| "no id".into())
     }
 
-    #[idempotent(token = "token", store = self.store, name = "LoadCreateOrderBeside")]
-    async fn create_beside(&self, request: CreateRouteTable, token: String) -> Result<i64, String> {
-        let client = self.pool.get().await.map_err(text)?;
+    #[idempotent(token = "token", store = self.store, name = "LoadCreateOrderBeside", skip(client))]
+    async fn create_beside(
+        &self,
+        request: CreateRouteTable,
+        token: String,
+        client: &Object,
+    ) -> Result<i64, String> {
         let statement = client.prepare_cached(&self.insert).await.map_err(text)?;
         let row = client
             .query_one(&statement, &[&body()])
@@ -129,7 +132,7 @@ async fn call(
             tx.commit().await.map_err(text)
         }
         Mode::Beside => shop
-            .create_beside(request, token)
+            .create_beside(request, token, client)
             .await
             .map(drop)
             .map_err(text),
@@ -208,17 +211,13 @@ async fn run(seconds: f64) -> Result<(), String> {
     let schema = format!("idempotent_tx_load_{}", std::process::id());
     let store = PostgresStore::new(POSTGRES)
         .and_then(|store| store.with_schema(&schema))
-        .and_then(|store| store.with_pool_size(64))
+        .and_then(|store| store.with_pool_size(32))
         .map_err(text)?;
     store.migrate().await.map_err(text)?;
     let mut config = deadpool_postgres::Config::new();
     config.url = Some(POSTGRES.into());
     config.pool = Some(deadpool_postgres::PoolConfig::new(64));
     let pool = config
-        .create_pool(Some(deadpool_postgres::Runtime::Tokio1), NoTls)
-        .map_err(text)?;
-    // The ordinary mode's own writes, beside the 64 connections of the tasks.
-    let own = config
         .create_pool(Some(deadpool_postgres::Runtime::Tokio1), NoTls)
         .map_err(text)?;
     let table = format!("\"{schema}\".orders");
@@ -232,7 +231,6 @@ async fn run(seconds: f64) -> Result<(), String> {
         .map_err(text)?;
     let shop = std::sync::Arc::new(Shop {
         store,
-        pool: own,
         insert: format!("INSERT INTO {table} (body) VALUES ($1) RETURNING id"),
         select: format!("SELECT body FROM {table} WHERE id = $1"),
     });
