@@ -85,6 +85,12 @@ impl Shop {
     }
 }
 
+impl Shop {
+    fn table(&self) -> String {
+        format!("\"{}\".orders", self.store.schema())
+    }
+}
+
 fn text(err: impl std::fmt::Display) -> String {
     err.to_string()
 }
@@ -199,12 +205,6 @@ async fn drive(
         done.push(task.await.map_err(text)?);
     }
     Ok(Phase::gather(done, began.elapsed()))
-}
-
-impl Shop {
-    fn table(&self) -> String {
-        format!("\"{}\".orders", self.store.schema())
-    }
 }
 
 async fn run(seconds: f64) -> Result<(), String> {

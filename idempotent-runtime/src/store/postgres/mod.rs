@@ -247,11 +247,7 @@ impl PostgresStore {
             .query(&statement, values)
             .await
             .map_err(|err| error("update the record", err))?;
-        Ok(if rows.is_empty() {
-            Finish::NotOwner
-        } else {
-            Finish::Done
-        })
+        Ok(finished(&rows))
     }
 
     /// Registers a waiter on the record, if `owner` still runs it: whether it does.
@@ -291,6 +287,15 @@ fn begin_row(row: &tokio_postgres::Row, fence: Fence) -> Result<Begin, StoreErro
         owner: row.try_get::<_, i64>(4).map_err(corrupt)? as u64,
         lease_remaining_ms: row.try_get(6).map_err(corrupt)?,
     })
+}
+
+/// A fenced statement answers one row when it changed the record.
+fn finished(rows: &[tokio_postgres::Row]) -> Finish {
+    if rows.is_empty() {
+        Finish::NotOwner
+    } else {
+        Finish::Done
+    }
 }
 
 /// What `NOTIFY` carries for a key: a fixed-size digest, so a long key (a large `scope`) can

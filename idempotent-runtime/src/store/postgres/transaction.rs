@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
 
-use super::{begin_row, error, millis, notify_payload, PostgresStore};
+use super::{begin_row, error, finished, millis, notify_payload, PostgresStore};
 use crate::store::record::encode_params;
 use crate::store::{AsyncInTransaction, Fence, Finish, TxBegin};
 use crate::{Concurrent, Fingerprint, Key, StoreError, StoreErrorKind};
@@ -142,15 +142,6 @@ fn tx_begin_row(row: &Row, fence: Fence) -> Result<TxBegin, StoreError> {
         return Ok(TxBegin::Busy);
     }
     begin_row(row, fence).map(TxBegin::Answer)
-}
-
-/// A fenced statement answers one row when it changed the record.
-fn finished(rows: &[Row]) -> Finish {
-    if rows.is_empty() {
-        Finish::NotOwner
-    } else {
-        Finish::Done
-    }
 }
 
 /// Transactional mode on a tokio-postgres transaction.
